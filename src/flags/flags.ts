@@ -1,0 +1,161 @@
+import type { Clock } from '../clock.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { iterateRecords } from '../storage/records.js';
+import { Collections, type Store, type StoredRecord } from '../storage/store.js';
+import { assertNoPollutingKeys, parseWith } from '../validation.js';
+import { HASH_VERSION } from './bucket.js';
+import { flagInputSchema, flagSchema, flagUpdateSchema, keySchema, type Flag, type FlagInput, type FlagUpdate } from './model.js';
+import type { FlagSnapshot, FlagStats } from './snapshot.js';
+
+/** How {@link Flags} tells its owner about writes, so notifications of its own writes are not mistaken for remote ones. */
+export interface FlagWriteHooks {
+  /** A write to `key` is about to be sent. */
+  begin(key: string): void;
+  /** The write landed: `record` is the new version, `undefined` after a delete. */
+  commit(key: string, record: StoredRecord<Flag> | undefined): void;
+  /** The write finished, landed or not. */
+  end(key: string): void;
+}
+
+/** Validates a flag record read from a store; names the record on failure. */
+export function parseStoredFlag(record: StoredRecord<unknown>, storeName: string): Flag {
+  const subject = `flag record '${record.key}' in store ${storeName}`;
+  assertNoPollutingKeys(record.value, subject);
+  const flag = parseWith(flagSchema, record.value, subject);
+  if (flag.key !== record.key) {
+    throw new ValidationError(subject, [{ path: 'key', message: `must equal the record key '${record.key}' (got '${flag.key}')` }]);
+  }
+  return flag;
+}
+
+/**
+ * `gate.flags`: create, change and read flags. Writes are validated, persisted
+ * through the store with optimistic concurrency, and applied to the local snapshot
+ * as soon as they land. Nothing stored changes when a write is rejected.
+ */
+export class Flags {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly snapshot: FlagSnapshot;
+  private readonly hooks: FlagWriteHooks;
+
+  /** @internal Built by `createPhasegate`. */
+  constructor(store: Store, clock: Clock, snapshot: FlagSnapshot, hooks: FlagWriteHooks) {
+    this.store = store;
+    this.clock = clock;
+    this.snapshot = snapshot;
+    this.hooks = hooks;
+  }
+
+  private async write<T>(key: string, run: () => Promise<T>): Promise<T> {
+    this.hooks.begin(key);
+    try {
+      return await run();
+    } finally {
+      this.hooks.end(key);
+    }
+  }
+
+  /**
+   * Creates a flag. Only `key` is required; state defaults to `disabled` and strategy to 0%.
+   * @throws ValidationError for invalid input, AlreadyExistsError when the key is taken.
+   */
+  async create(input: FlagInput): Promise<Flag> {
+    const parsed = parseWith(flagInputSchema, input, 'flag');
+    const now = this.clock.now();
+    const { salt, accessLevel, ...rest } = parsed;
+    const flag: Flag = {
+      ...rest,
+      ...(salt !== undefined ? { salt } : {}),
+      ...(accessLevel !== undefined ? { accessLevel } : {}),
+      hashVersion: HASH_VERSION,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (this.snapshot.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
+    return this.write(flag.key, async () => {
+      let record: StoredRecord<Flag>;
+      try {
+        record = await this.store.put(Collections.flags, flag.key, flag, 0);
+      } catch (error) {
+        if (error instanceof ConflictError) throw new AlreadyExistsError('Flag', flag.key);
+        throw error;
+      }
+      this.hooks.commit(flag.key, record);
+      return record.value;
+    });
+  }
+
+  /**
+   * Changes some fields of a flag (`null` clears `salt` or `accessLevel`). Concurrent
+   * updates from other processes are re-read and the change re-applied, never overwritten.
+   * @throws ValidationError for an invalid change, NotFoundError for an unknown key.
+   */
+  async update(key: string, change: FlagUpdate): Promise<Flag> {
+    parseWith(keySchema, key, 'flag key');
+    const patch = parseWith(flagUpdateSchema, change, `update of flag '${key}'`);
+    return this.write(key, () => this.applyUpdate(key, patch));
+  }
+
+  private async applyUpdate(key: string, patch: Record<string, unknown>): Promise<Flag> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.get<unknown>(Collections.flags, key);
+      if (!current) throw new NotFoundError('Flag', key);
+      const existing = parseStoredFlag(current, this.store.name);
+      const next: Record<string, unknown> = { ...existing, updatedAt: Math.max(this.clock.now(), existing.updatedAt) };
+      for (const [field, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        if (value === null) delete next[field];
+        else next[field] = value;
+      }
+      const flag = parseWith(flagSchema, next, `update of flag '${key}'`);
+      try {
+        const record = await this.store.put(Collections.flags, key, flag, current.version);
+        this.hooks.commit(key, record);
+        return record.value;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  /**
+   * Deletes a flag.
+   * @throws NotFoundError for an unknown key.
+   */
+  async delete(key: string): Promise<void> {
+    parseWith(keySchema, key, 'flag key');
+    await this.write(key, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.store.get(Collections.flags, key);
+        if (!current) throw new NotFoundError('Flag', key);
+        try {
+          await this.store.delete(Collections.flags, key, current.version);
+          this.hooks.commit(key, undefined);
+          return;
+        } catch (error) {
+          if (!(error instanceof ConflictError) || attempt >= 20) throw error;
+        }
+      }
+    });
+  }
+
+  /** The flag as stored now, or `undefined`. */
+  async get(key: string): Promise<Flag | undefined> {
+    parseWith(keySchema, key, 'flag key');
+    const record = await this.store.get(Collections.flags, key);
+    return record && parseStoredFlag(record, this.store.name);
+  }
+
+  /** Every stored flag, sorted by key. */
+  async list(): Promise<Flag[]> {
+    const flags: Flag[] = [];
+    for await (const record of iterateRecords(this.store, Collections.flags)) flags.push(parseStoredFlag(record, this.store.name));
+    return flags;
+  }
+
+  /** Counts of the flags in this client's snapshot, by state. Synchronous. */
+  stats(): FlagStats {
+    return this.snapshot.stats();
+  }
+}

@@ -1,0 +1,82 @@
+import { CompiledFlag } from './evaluate.js';
+import { FLAG_STATES, type Flag, type FlagState } from './model.js';
+
+interface Entry {
+  readonly version: number;
+  readonly compiled: CompiledFlag;
+}
+
+/** Counts of flags by state. */
+export interface FlagStats {
+  readonly total: number;
+  readonly byState: Readonly<Record<FlagState, number>>;
+}
+
+/** What changed when a record was applied to the snapshot. */
+export interface AppliedChange {
+  readonly changed: boolean;
+  readonly previous: Flag | undefined;
+}
+
+/**
+ * The in-memory copy of every flag that `isEnabled` reads. It only moves forward:
+ * a record older than what it holds is ignored, so notifications and local writes
+ * can arrive in any order.
+ */
+export class FlagSnapshot {
+  private readonly entries = new Map<string, Entry>();
+
+  /** The compiled flag for `key`, if present. The hot path. */
+  compiled(key: string): CompiledFlag | undefined {
+    return this.entries.get(key)?.compiled;
+  }
+
+  /** The store version held for `key` (0 when absent). */
+  version(key: string): number {
+    return this.entries.get(key)?.version ?? 0;
+  }
+
+  /** Applies a stored version of a flag, or its deletion (`flag` undefined). Older versions are ignored. */
+  apply(key: string, version: number, flag: Flag | undefined): AppliedChange {
+    const current = this.entries.get(key);
+    const previous = current?.compiled.flag;
+    if (flag === undefined) {
+      if (!current) return { changed: false, previous };
+      this.entries.delete(key);
+      return { changed: true, previous };
+    }
+    if (current && version !== 0 && current.version !== 0 && version <= current.version) return { changed: false, previous };
+    this.entries.set(key, { version, compiled: new CompiledFlag(flag) });
+    return { changed: true, previous };
+  }
+
+  /** Every flag held, sorted by key. */
+  flags(): Flag[] {
+    return [...this.entries.values()].map((entry) => entry.compiled.flag).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Every key held. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /** Every compiled flag held. */
+  compiledFlags(): IterableIterator<CompiledFlag> {
+    const values = this.entries.values();
+    return (function* () {
+      for (const entry of values) yield entry.compiled;
+    })();
+  }
+
+  /** Number of flags held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Counts by state. */
+  stats(): FlagStats {
+    const byState = Object.fromEntries(FLAG_STATES.map((state) => [state, 0])) as Record<FlagState, number>;
+    for (const entry of this.entries.values()) byState[entry.compiled.flag.state]++;
+    return { total: this.entries.size, byState };
+  }
+}

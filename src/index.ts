@@ -1,0 +1,76 @@
+/**
+ * phasegate: phased rollouts evaluated in-process.
+ *
+ * @example
+ * ```ts
+ * import { createPhasegate, MemoryStore } from 'phasegate';
+ * const gate = await createPhasegate({ store: new MemoryStore() });
+ * await gate.flags.create({ key: 'new-checkout', state: 'rollout',
+ *   strategy: { type: 'percentage', percentage: 12.5 } });
+ * gate.isEnabled('new-checkout', { userId: 'u-42' });
+ * ```
+ * @packageDocumentation
+ */
+export { createPhasegate, parseSnapshotData, Phasegate } from './phasegate.js';
+export type { FlagSnapshotData, PhasegateOptions } from './phasegate.js';
+
+export { ManualClock, systemClock, Duration } from './clock.js';
+export type { Clock } from './clock.js';
+
+export { createEventEmitter } from './events.js';
+export type { EvaluationErrorEvent, FlagChange, PhasegateEventEmitter, PhasegateEvents, StoreErrorEvent } from './events.js';
+
+export {
+  AlreadyExistsError,
+  ConflictError,
+  IllegalTransitionError,
+  NotFoundError,
+  PhasegateError,
+  StoreError,
+  ValidationError,
+} from './errors.js';
+export type { PhasegateErrorCode, ValidationIssue } from './errors.js';
+
+export {
+  ACCESS_LEVELS,
+  DEFAULT_RING,
+  FLAG_STATES,
+  STRATEGY_TYPES,
+  flagInputSchema,
+  flagSchema,
+  flagUpdateSchema,
+  strategySchema,
+} from './flags/model.js';
+export type {
+  AccessLevel,
+  EvaluationContext,
+  Flag,
+  FlagInput,
+  FlagState,
+  FlagUpdate,
+  GradualStrategy,
+  PercentageStrategy,
+  RingStrategy,
+  Strategy,
+  StrategyType,
+  UserListStrategy,
+} from './flags/model.js';
+
+export {
+  EvaluationReasons,
+  accessLevelQualifies,
+  evaluateFlag,
+  explainEvaluation,
+  isOnReason,
+  rampPercentage,
+} from './flags/evaluate.js';
+export type { EvaluationReason, EvaluationResult } from './flags/evaluate.js';
+
+export { BUCKET_COUNT, HASH_VERSION, bucketOf, thresholdFor } from './flags/bucket.js';
+export { Flags } from './flags/flags.js';
+export type { FlagStats } from './flags/snapshot.js';
+
+export { MemoryStore } from './storage/memory-store.js';
+export { Collections, DEFAULT_PAGE_SIZE } from './storage/store.js';
+export type { CollectionName, ListOptions, Store, StoreChange, StoreEvent, StoreStatus, StoredRecord } from './storage/store.js';
+export { iterateRecords, updateRecord } from './storage/records.js';

@@ -1,0 +1,104 @@
+import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
+
+interface Entry {
+  version: number;
+  /** Stored as JSON text so callers can never mutate what is stored, and values round-trip like on every other adapter. */
+  json: string;
+}
+
+/**
+ * An in-process store. The default for tests and single-process apps; two clients
+ * given the same `MemoryStore` see each other's changes like two app instances would.
+ */
+export class MemoryStore implements Store {
+  readonly name = 'memory';
+  private readonly collections = new Map<string, Map<string, Entry>>();
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private closed = false;
+
+  private collection(name: string): Map<string, Entry> {
+    let records = this.collections.get(name);
+    if (records === undefined) {
+      records = new Map();
+      this.collections.set(name, records);
+    }
+    return records;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PhasegateError('CLOSED', 'MemoryStore is closed');
+  }
+
+  async get<T = unknown>(collection: string, key: string): Promise<StoredRecord<T> | undefined> {
+    this.assertOpen();
+    const entry = this.collections.get(collection)?.get(key);
+    return entry && { key, version: entry.version, value: JSON.parse(entry.json) as T };
+  }
+
+  async list<T = unknown>(collection: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
+    this.assertOpen();
+    const records = this.collections.get(collection);
+    if (!records) return [];
+    const limit = Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE);
+    const keys = [...records.keys()]
+      .filter((key) => (options.after === undefined || key > options.after) && (!options.prefix || key.startsWith(options.prefix)))
+      .sort()
+      .slice(0, limit);
+    return keys.map((key) => {
+      const entry = records.get(key)!;
+      return { key, version: entry.version, value: JSON.parse(entry.json) as T };
+    });
+  }
+
+  async put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>> {
+    this.assertOpen();
+    const records = this.collection(collection);
+    const actual = records.get(key)?.version ?? 0;
+    if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
+    const version = actual + 1;
+    records.set(key, { version, json });
+    this.emit({ type: 'change', collection, key, version });
+    return { key, version, value: JSON.parse(json) as T };
+  }
+
+  async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
+    this.assertOpen();
+    const records = this.collections.get(collection);
+    const entry = records?.get(key);
+    if (expectedVersion !== undefined && (entry?.version ?? 0) !== expectedVersion) {
+      throw new ConflictError(collection, key, expectedVersion, entry?.version ?? 0);
+    }
+    if (!records || !entry) return false;
+    records.delete(key);
+    this.emit({ type: 'change', collection, key, version: 0 });
+    return true;
+  }
+
+  async count(collection: string): Promise<number> {
+    this.assertOpen();
+    return this.collections.get(collection)?.size ?? 0;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not break the write that already succeeded.
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import { ValidationError, type ValidationIssue } from './errors.js';
+
+/** Keys that would let a JSON document reach `Object.prototype` when merged or assigned. */
+const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** True when `key` is one of the prototype-polluting property names. */
+export function isPollutingKey(key: string): boolean {
+  return POLLUTING_KEYS.has(key);
+}
+
+/**
+ * Throws a {@link ValidationError} if `value` contains a prototype-polluting key at any depth.
+ * Used on everything read from disk or a shared store before it is trusted.
+ */
+export function assertNoPollutingKeys(value: unknown, subject: string): void {
+  const path: string[] = [];
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach((item, index) => {
+        path.push(String(index));
+        visit(item);
+        path.pop();
+      });
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      if (isPollutingKey(key)) {
+        throw new ValidationError(subject, [
+          { path: [...path, key].join('.'), message: `the key '${key}' is not allowed (prototype pollution)` },
+        ]);
+      }
+      path.push(key);
+      visit((node as Record<string, unknown>)[key]);
+      path.pop();
+    }
+  };
+  visit(value);
+}
+
+/** Converts zod issues into phasegate's readable `path: message` issues. */
+export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+}
+
+/**
+ * Validates `input` against `schema`, returning the parsed value or throwing a
+ * {@link ValidationError} that names `subject` and every failing field.
+ */
+export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unknown, subject: string): z.output<Schema> {
+  // Schemas rebuild objects key by key, where a JSON `__proto__` would vanish silently: refuse it first.
+  assertNoPollutingKeys(input, subject);
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(subject, toValidationIssues(result.error));
+  return result.data;
+}
