@@ -71,6 +71,8 @@ export { Flags } from './flags/flags.js';
 export type { FlagStats } from './flags/snapshot.js';
 
 export { MemoryStore } from './storage/memory-store.js';
+export { FileStore } from './storage/file-store.js';
+export type { FileStoreOptions } from './storage/file-store.js';
 export { Collections, DEFAULT_PAGE_SIZE } from './storage/store.js';
 export type { CollectionName, ListOptions, Store, StoreChange, StoreEvent, StoreStatus, StoredRecord } from './storage/store.js';
 export { iterateRecords, updateRecord } from './storage/records.js';

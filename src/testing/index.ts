@@ -69,3 +69,6 @@ export {
   userIdArbitrary,
 } from './arbitraries.js';
 export type { UserIdArbitraryOptions } from './arbitraries.js';
+
+export { runStorageConformance } from './conformance.js';
+export type { StorageConformanceOptions, TestApi } from './conformance.js';

@@ -23,7 +23,7 @@ beforeAll(() => {
   const installed = join(project, 'node_modules', 'phasegate');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', join(project, filename), '-C', installed, '--strip-components=1']);
-  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand']) {
+  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg']) {
     symlinkSync(join(root, 'node_modules', dependency), join(project, 'node_modules', dependency), 'dir');
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
@@ -56,6 +56,24 @@ describe('the published package', () => {
        console.log(JSON.stringify([gate.isEnabled('new-checkout', { userId: 'user@example.com' }), gate.evaluate('new-checkout', { userId: 'u-42' }).bucket, bucketOf('a', 'b'), test.isEnabled('x')]));`,
     );
     expect(JSON.parse(run('esm.mjs'))).toEqual([true, 17353, 92131, true]);
+  });
+
+  it('exposes the database adapters behind their subpaths, from ESM and CJS', () => {
+    writeFileSync(
+      join(project, 'adapters.mjs'),
+      `import { RedisStore } from 'phasegate/redis';
+       import { PostgresStore } from 'phasegate/postgres';
+       import { runStorageConformance } from 'phasegate/testing';
+       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof runStorageConformance]));`,
+    );
+    writeFileSync(
+      join(project, 'adapters.cjs'),
+      `const { RedisStore } = require('phasegate/redis');
+       const { PostgresStore } = require('phasegate/postgres');
+       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore]));`,
+    );
+    expect(JSON.parse(run('adapters.mjs'))).toEqual(['function', 'function', 'function']);
+    expect(JSON.parse(run('adapters.cjs'))).toEqual(['function', 'function']);
   });
 
   it('requires from CJS and evaluates', () => {

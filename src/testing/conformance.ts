@@ -1,0 +1,263 @@
+import { ConflictError } from '../errors.js';
+import type { Store, StoreChange, StoreEvent } from '../storage/store.js';
+
+/** The test functions the suite registers with: vitest's or jest's. */
+export interface TestApi {
+  describe: (name: string, body: () => void) => void;
+  it: (name: string, body: () => Promise<void> | void, timeout?: number) => void;
+  expect: (value: unknown) => any;
+  afterEach: (body: () => Promise<void> | void) => void;
+}
+
+/** Options for {@link runStorageConformance}. */
+export interface StorageConformanceOptions {
+  /** vitest's or jest's functions. Default: the globals (`describe`, `it`, `expect`, `afterEach`). */
+  readonly test?: TestApi;
+  /**
+   * Whether two stores from the factory share data, like two app instances on one
+   * Redis. Enables the cross-instance notification tests. Default `false`.
+   */
+  readonly shared?: boolean;
+  /** How long to wait for a change notification, ms. Default 2000. */
+  readonly notificationTimeoutMs?: number;
+  /** A name for the describe block. */
+  readonly name?: string;
+}
+
+function resolveTestApi(given: TestApi | undefined): TestApi {
+  if (given) return given;
+  const globals = globalThis as unknown as Partial<TestApi>;
+  if (globals.describe && globals.it && globals.expect && globals.afterEach) return globals as TestApi;
+  throw new Error(
+    "runStorageConformance: no test functions found. Pass them: runStorageConformance(factory, { test: { describe, it, expect, afterEach } }) with the functions imported from 'vitest', or enable vitest's `globals`.",
+  );
+}
+
+let collectionCounter = 0;
+/** A collection name no other test uses, so suites need no cleanup between tests. */
+function freshCollection(): string {
+  collectionCounter++;
+  return `conformance-${Date.now().toString(36)}-${process.pid}-${collectionCounter}`;
+}
+
+async function waitFor<T>(events: T[], predicate: (event: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = events.find(predicate);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function expectConflict(promise: Promise<unknown>, what: string): Promise<ConflictError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ConflictError || (error as { code?: unknown })?.code === 'CONFLICT') return error as ConflictError;
+    throw new Error(`${what}: expected a ConflictError, got ${String(error)}`);
+  }
+  throw new Error(`${what}: expected a ConflictError, but the write succeeded`);
+}
+
+/**
+ * Registers the storage adapter conformance suite: every behaviour the `Store`
+ * contract promises (docs/storage.md). Call it from a test file with a factory that
+ * returns a ready store; each store made is closed after its test.
+ *
+ * @example
+ * ```ts
+ * import { describe, it, expect, afterEach } from 'vitest';
+ * import { runStorageConformance } from 'phasegate/testing';
+ * runStorageConformance(() => new MyStore(), { test: { describe, it, expect, afterEach } });
+ * ```
+ */
+export function runStorageConformance(factory: () => Store | Promise<Store>, options: StorageConformanceOptions = {}): void {
+  const { describe, it, expect, afterEach } = resolveTestApi(options.test);
+  const timeout = options.notificationTimeoutMs ?? 2000;
+  const opened: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const store = await factory();
+    opened.push(store);
+    return store;
+  };
+
+  describe(options.name ?? 'storage adapter conformance', () => {
+    afterEach(async () => {
+      const stores = opened.splice(0);
+      await Promise.all(stores.map((store) => store.close().catch(() => {})));
+    });
+
+    it('returns undefined for a missing record and 0 for an empty collection', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      expect(await store.get(collection, 'missing')).toBe(undefined);
+      expect(await store.list(collection)).toEqual([]);
+      expect(await store.count(collection)).toBe(0);
+    });
+
+    it('creates with expected version 0 and reads back a copy', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      const value = { name: 'Zoë', nested: { list: [1, 2.5, null, true, 'x'], empty: {} }, emoji: '🚀' };
+      const written = await store.put(collection, 'a', value, 0);
+      expect(written).toEqual({ key: 'a', version: 1, value });
+      value.nested.list.push(99);
+      expect(await store.get(collection, 'a')).toEqual({
+        key: 'a',
+        version: 1,
+        value: { name: 'Zoë', nested: { list: [1, 2.5, null, true, 'x'], empty: {} }, emoji: '🚀' },
+      });
+      const read = (await store.get<{ name: string }>(collection, 'a'))!;
+      read.value.name = 'changed';
+      expect((await store.get<{ name: string }>(collection, 'a'))!.value.name).toBe('Zoë');
+    });
+
+    it('increments the version by one on every write', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      for (let version = 1; version <= 5; version++) {
+        const record = await store.put(collection, 'k', { n: version }, version - 1);
+        expect(record.version).toBe(version);
+      }
+      expect(await store.get(collection, 'k')).toEqual({ key: 'k', version: 5, value: { n: 5 } });
+    });
+
+    it('rejects a stale write with a ConflictError and keeps the stored value', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      await store.put(collection, 'k', { n: 1 }, 0);
+      await store.put(collection, 'k', { n: 2 }, 1);
+      const stale = await expectConflict(store.put(collection, 'k', { n: 'stale' }, 1), 'stale put');
+      expect([stale.expectedVersion, stale.actualVersion]).toEqual([1, 2]);
+      await expectConflict(store.put(collection, 'k', { n: 'dup' }, 0), 'create over an existing record');
+      await expectConflict(store.put(collection, 'new', { n: 1 }, 3), 'update of a missing record');
+      expect(await store.get(collection, 'k')).toEqual({ key: 'k', version: 2, value: { n: 2 } });
+      expect(await store.get(collection, 'new')).toBe(undefined);
+    });
+
+    it('lets exactly one of many concurrent writers with the same version win', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      await store.put(collection, 'k', { winner: null }, 0);
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => store.put(collection, 'k', { winner: i }, 1)),
+      );
+      const won = attempts.filter((attempt) => attempt.status === 'fulfilled');
+      expect(won.length).toBe(1);
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') expect((attempt.reason as { code?: string }).code).toBe('CONFLICT');
+      }
+      const stored = (await store.get<{ winner: number }>(collection, 'k'))!;
+      expect(stored.version).toBe(2);
+      expect(stored.value).toEqual((won[0] as PromiseFulfilledResult<{ value: unknown }>).value.value);
+    });
+
+    it('deletes, with and without an expected version', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      await store.put(collection, 'a', 1, 0);
+      await store.put(collection, 'b', 2, 0);
+      await expectConflict(store.delete(collection, 'a', 7), 'delete with a stale version');
+      expect(await store.get(collection, 'a')).toEqual({ key: 'a', version: 1, value: 1 });
+      expect(await store.delete(collection, 'a', 1)).toBe(true);
+      expect(await store.delete(collection, 'b')).toBe(true);
+      expect(await store.delete(collection, 'b')).toBe(false);
+      expect(await store.get(collection, 'a')).toBe(undefined);
+      expect(await store.count(collection)).toBe(0);
+      const recreated = await store.put(collection, 'a', 'again', 0);
+      expect(recreated.version).toBe(1);
+    });
+
+    it('lists sorted by key, in pages, with a prefix filter', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      const keys = Array.from({ length: 25 }, (_, i) => `user:${String(i).padStart(3, '0')}`).concat(['flag:a', 'flag:b']);
+      for (const key of [...keys].reverse()) await store.put(collection, key, { key }, 0);
+      const all = await store.list(collection);
+      expect(all.map((record) => record.key)).toEqual([...keys].sort());
+      expect(all.every((record) => record.version === 1 && (record.value as { key: string }).key === record.key)).toBe(true);
+      const pages: string[][] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.list(collection, after === undefined ? { limit: 10 } : { after, limit: 10 });
+        if (page.length === 0) break;
+        pages.push(page.map((record) => record.key));
+        after = page[page.length - 1]!.key;
+      }
+      expect(pages.map((page) => page.length)).toEqual([10, 10, 7]);
+      expect(pages.flat()).toEqual([...keys].sort());
+      expect((await store.list(collection, { prefix: 'flag:' })).map((record) => record.key)).toEqual(['flag:a', 'flag:b']);
+      expect((await store.list(collection, { prefix: 'user:', after: 'user:020' })).map((record) => record.key)).toEqual([
+        'user:021',
+        'user:022',
+        'user:023',
+        'user:024',
+      ]);
+      expect(await store.count(collection)).toBe(27);
+    });
+
+    it('keeps collections apart', async () => {
+      const store = await open();
+      const first = freshCollection();
+      const second = freshCollection();
+      await store.put(first, 'k', 'first', 0);
+      await store.put(second, 'k', 'second', 0);
+      expect((await store.get(first, 'k'))!.value).toBe('first');
+      expect((await store.get(second, 'k'))!.value).toBe('second');
+      await store.delete(first, 'k');
+      expect(await store.count(second)).toBe(1);
+    });
+
+    it('accepts keys with punctuation and unicode', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      const keys = ['release:2.0.0-beta.1', 'user@example.com', 'a b/c', 'ключ', '用户-7', '🚀'];
+      for (const key of keys) await store.put(collection, key, { key }, 0);
+      for (const key of keys) expect((await store.get(collection, key))!.value).toEqual({ key });
+      expect(await store.count(collection)).toBe(keys.length);
+    });
+
+    it('notifies subscribers of writes and deletes, and stops after unsubscribe', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      const events: StoreEvent[] = [];
+      const stop = store.subscribe((event) => events.push(event));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const isChange = (key: string, version: number) => (event: StoreEvent) =>
+        event.type === 'change' && event.collection === collection && event.key === key && event.version === version;
+      await store.put(collection, 'k', 1, 0);
+      await waitFor(events, isChange('k', 1), timeout, 'the change event of a put');
+      await store.put(collection, 'k', 2, 1);
+      await waitFor(events, isChange('k', 2), timeout, 'the change event of an update');
+      await store.delete(collection, 'k');
+      await waitFor(events, isChange('k', 0), timeout, 'the change event of a delete (version 0)');
+      stop();
+      const seen = events.length;
+      await store.put(collection, 'after-stop', 1, 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(events.filter((event) => (event as StoreChange).key === 'after-stop').length).toBe(0);
+      expect(events.length).toBe(seen);
+    });
+
+    if (options.shared) {
+      it('shares data and notifications between two instances', async () => {
+        const first = await open();
+        const second = await open();
+        const collection = freshCollection();
+        const events: StoreEvent[] = [];
+        second.subscribe((event) => events.push(event));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await first.put(collection, 'shared', { from: 'first' }, 0);
+        await waitFor(
+          events,
+          (event) => event.type === 'change' && event.collection === collection && event.key === 'shared' && event.version === 1,
+          timeout,
+          'a notification in the second instance',
+        );
+        expect(await second.get(collection, 'shared')).toEqual({ key: 'shared', version: 1, value: { from: 'first' } });
+        await expectConflict(second.put(collection, 'shared', { from: 'second' }, 0), 'create from the second instance');
+      });
+    }
+  });
+}
