@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Flag } from './flags/model.js';
+import type { Release, ReleaseBreach, ReleaseRollback, ReleaseStatus, RollbackStep } from './releases/model.js';
 
 /** A flag was created, updated or deleted, here or in another process sharing the store. */
 export interface FlagChange {
@@ -39,6 +40,27 @@ export interface PhasegateEvents {
   'store:unavailable': (event: { readonly error?: Error }) => void;
   /** The store is back and the snapshot has been resynchronised. */
   'store:available': () => void;
+
+  'release:planned': (event: { readonly release: Release }) => void;
+  'release:started': (event: { readonly release: Release }) => void;
+  /** A release moved to another phase (by `tick`, `advance`, ...). */
+  'release:phaseChanged': (event: {
+    readonly release: Release;
+    readonly from: string | null;
+    readonly to: string;
+    readonly percentage: number;
+    readonly by: string;
+  }) => void;
+  'release:held': (event: { readonly release: Release; readonly reason: string; readonly breach?: ReleaseBreach }) => void;
+  'release:resumed': (event: { readonly release: Release }) => void;
+  'release:statusChanged': (event: { readonly release: Release; readonly from: ReleaseStatus; readonly to: ReleaseStatus }) => void;
+  'release:completed': (event: { readonly release: Release; readonly previousVersion: string | null }) => void;
+  'release:rolledBack': (event: { readonly release: Release; readonly rollback: ReleaseRollback }) => void;
+  /**
+   * One step of a rollback plan for the host to carry out (notify people, page on-call, ...).
+   * Steps nobody listens for are recorded as `unhandled` in the rollback record.
+   */
+  'release:rollbackStep': (event: { readonly version: string; readonly step: RollbackStep; readonly index: number; readonly reason: string }) => void;
 }
 
 /** The typed event emitter shared by phasegate's modules and the host. */

@@ -76,3 +76,33 @@ export type { FileStoreOptions } from './storage/file-store.js';
 export { Collections, DEFAULT_PAGE_SIZE } from './storage/store.js';
 export type { CollectionName, ListOptions, Store, StoreChange, StoreEvent, StoreStatus, StoredRecord } from './storage/store.js';
 export { iterateRecords, updateRecord } from './storage/records.js';
+
+export { Releases, exposureOf, progressOf } from './releases/releases.js';
+export type { ActorOptions, ReleaseGuard, ReleaseProgress, TickResult } from './releases/releases.js';
+export {
+  ACTIVE_RELEASE_STATUSES,
+  RELEASE_STATUSES,
+  RELEASE_TRANSITIONS,
+  RELEASE_TYPES,
+  defaultRollbackPlan,
+  defaultRolloutPlan,
+  releasePlanInputSchema,
+  rolloutPlanSchema,
+} from './releases/model.js';
+export type {
+  Release,
+  ReleaseBreach,
+  ReleaseEvent,
+  ReleasePlanInput,
+  ReleaseRollback,
+  ReleaseStatus,
+  ReleaseType,
+  RollbackPlan,
+  RollbackPlanInput,
+  RollbackStep,
+  RollbackStepOutcome,
+  RolloutPhase,
+  RolloutPlan,
+  RolloutPlanInput,
+  TriggerCondition,
+} from './releases/model.js';

@@ -6,6 +6,7 @@ import { isOnReason, notFoundResult, type EvaluationResult } from './flags/evalu
 import { Flags, parseStoredFlag } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagSnapshot } from './flags/snapshot.js';
+import { Releases } from './releases/releases.js';
 import { iterateRecords } from './storage/records.js';
 import { Collections, type Store, type StoreEvent, type StoredRecord } from './storage/store.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
@@ -39,6 +40,8 @@ export interface PhasegateOptions {
 export class Phasegate {
   /** Create, change and read flags. */
   readonly flags: Flags;
+  /** Semver releases rolled out in phases. */
+  readonly releases: Releases;
   /** The event emitter every module reports through. */
   readonly events: PhasegateEventEmitter;
   /** The clock every decision and timestamp uses. */
@@ -77,6 +80,7 @@ export class Phasegate {
         if (this.deferredChanges.delete(key)) this.syncKey(key);
       },
     });
+    this.releases = new Releases(this.store, this.clock, this.events, this.flags);
     if (options.bootstrap) {
       const data = parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot');
       for (const flag of data.flags) this.snapshot.apply(flag.key, 0, flag);

@@ -1,8 +1,9 @@
 /**
- * The 12-week rollout demo (`npm run demo`): 100,000 synthetic users, a simulated clock,
- * and a feature taken from 1% to everyone over twelve weeks, printing who has it each week.
+ * The 12-week rollout demo (`npm run demo`): 100,000 synthetic users on a simulated clock.
+ * A major release walks through every phase of its plan; each week shows who has it and
+ * checks that nobody who had it lost it.
  */
-import { Duration, ManualClock, MemoryStore, createPhasegate, rampPercentage } from 'phasegate';
+import { Duration, ManualClock, MemoryStore, createPhasegate } from 'phasegate';
 
 const USERS = 100_000;
 const WEEKS = 12;
@@ -11,50 +12,51 @@ async function main(): Promise<void> {
   const clock = new ManualClock(Date.UTC(2026, 0, 5));
   const gate = await createPhasegate({ store: new MemoryStore(), clock });
   const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
-  const start = clock.now();
 
-  await gate.flags.create({
-    key: 'new-search',
-    description: 'Search rebuilt on the new index, ramped over 12 weeks',
-    state: 'rollout',
-    strategy: { type: 'gradual', startAt: start, endAt: start + WEEKS * Duration.week },
+  gate.events.on('release:phaseChanged', ({ release, from, to, percentage }) =>
+    console.log(`        ↳ ${release.version}: ${from} → ${to} (${percentage}%)`),
+  );
+  gate.events.on('release:completed', ({ release }) => console.log(`        ↳ ${release.version} released to everyone`));
+
+  await gate.flags.create({ key: 'dark-mode', state: 'rollout', strategy: { type: 'ring', rings: ['internal', 'canary'] } });
+  await gate.releases.plan({
+    version: '2.0.0',
+    type: 'major',
+    features: ['new-search', 'new-nav'],
+    plan: {
+      phases: [
+        { name: 'alpha', percentage: 1, durationMs: Duration.week },
+        { name: 'beta', percentage: 5, durationMs: 2 * Duration.week },
+        { name: 'early-access', percentage: 20, durationMs: 3 * Duration.week },
+        { name: 'gradual', percentage: 50, durationMs: 6 * Duration.week },
+        { name: 'full', percentage: 100, durationMs: 0 },
+      ],
+    },
   });
-  await gate.flags.create({
-    key: 'dark-mode',
-    description: 'Dark mode for internal staff first',
-    state: 'rollout',
-    strategy: { type: 'ring', rings: ['internal', 'canary'] },
-  });
-  await gate.flags.create({
-    key: 'checkout-v2',
-    description: 'New checkout at a fixed 12.5%',
-    state: 'rollout',
-    strategy: { type: 'percentage', percentage: 12.5 },
-  });
+  await gate.releases.start('2.0.0', { by: 'demo' });
 
   console.log(`phasegate demo: ${USERS.toLocaleString('en')} users, ${WEEKS} simulated weeks\n`);
-  console.log('week  ramp %   new-search users   checkout-v2 users   kept everyone from last week');
+  console.log('week  phase          exposure   users with new-search   nobody dropped');
   let previous = new Set<string>();
   for (let week = 0; week <= WEEKS; week++) {
-    clock.set(start + week * Duration.week);
-    const exposed = new Set<string>();
-    let checkout = 0;
-    for (const userId of users) {
-      if (gate.isEnabled('new-search', { userId })) exposed.add(userId);
-      if (gate.isEnabled('checkout-v2', { userId })) checkout++;
+    if (week > 0) {
+      clock.advance(Duration.week);
+      await gate.releases.tick();
     }
+    const progress = await gate.releases.progress('2.0.0');
+    const exposed = new Set<string>();
+    for (const userId of users) if (gate.isEnabled('new-search', { userId })) exposed.add(userId);
     const kept = [...previous].every((userId) => exposed.has(userId));
     previous = exposed;
-    const ramp = rampPercentage(start, start + WEEKS * Duration.week, clock.now());
     console.log(
-      `${String(week).padStart(4)}  ${ramp.toFixed(3).padStart(7)}  ${exposed.size.toLocaleString('en').padStart(17)}  ${checkout.toLocaleString('en').padStart(18)}   ${kept ? 'yes' : 'NO'}`,
+      `${String(week).padStart(4)}  ${(progress.phase ?? '-').padEnd(13)}  ${`${progress.exposurePercentage}%`.padStart(8)}   ${exposed.size.toLocaleString('en').padStart(21)}   ${kept ? 'yes' : 'NO'}`,
     );
     if (!kept) throw new Error('a user lost the feature: monotonicity is broken');
   }
 
-  console.log(`\ndark-mode for an internal user: ${gate.isEnabled('dark-mode', { ring: 'internal' })}`);
-  console.log(`dark-mode in production:        ${gate.isEnabled('dark-mode')}`);
-  console.log('\nflags by state:', gate.flags.stats().byState);
+  console.log(`\ncurrent version: ${await gate.releases.currentVersion()}`);
+  console.log(`dark-mode for an internal user: ${gate.isEnabled('dark-mode', { ring: 'internal' })}, in production: ${gate.isEnabled('dark-mode')}`);
+  console.log('flags by state:', gate.flags.stats().byState);
 }
 
 main().catch((error: unknown) => {

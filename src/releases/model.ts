@@ -1,0 +1,238 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { Duration } from '../clock.js';
+import { keySchema } from '../flags/model.js';
+
+/** Kinds of release; each has a default rollout plan. */
+export const RELEASE_TYPES = ['major', 'minor', 'patch', 'hotfix', 'beta', 'alpha'] as const;
+/** A release's kind. */
+export type ReleaseType = (typeof RELEASE_TYPES)[number];
+
+/** Life-cycle states of a release. */
+export const RELEASE_STATUSES = ['planned', 'in_progress', 'testing', 'staging', 'released', 'rolled_back'] as const;
+/** Where a release is in its life cycle. */
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+
+/** The statuses in which phases move and a release can be held, advanced or completed. */
+export const ACTIVE_RELEASE_STATUSES: readonly ReleaseStatus[] = ['in_progress', 'testing', 'staging'];
+
+/** Allowed status transitions. `released → rolled_back` undoes a release that went bad after completion. */
+export const RELEASE_TRANSITIONS: Readonly<Record<ReleaseStatus, readonly ReleaseStatus[]>> = {
+  planned: ['in_progress'],
+  in_progress: ['testing', 'staging', 'released', 'rolled_back'],
+  testing: ['in_progress', 'staging', 'released', 'rolled_back'],
+  staging: ['testing', 'released', 'rolled_back'],
+  released: ['rolled_back'],
+  rolled_back: [],
+};
+
+const percentage = z
+  .number({ error: 'must be a number' })
+  .min(0, 'must be at least 0')
+  .max(100, 'must be at most 100')
+  .refine((p) => Math.abs(p * 1000 - Math.round(p * 1000)) < 1e-6, 'may have at most three decimals');
+
+/** One phase of a rollout plan. */
+export const rolloutPhaseSchema = z.strictObject({
+  name: z.string({ error: 'must be a string' }).regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be lowercase letters, digits, "-" or "_"'),
+  percentage,
+  durationMs: z.number({ error: 'must be a number of milliseconds' }).int('must be whole milliseconds').min(0, 'must be at least 0'),
+  /** `auto`: `tick()` advances once the duration has passed. `manual`: only `advance()` does. */
+  gate: z.enum(['auto', 'manual'], { error: "must be 'auto' or 'manual'" }).default('auto'),
+});
+/** One phase of a rollout plan. */
+export type RolloutPhase = z.infer<typeof rolloutPhaseSchema>;
+
+/** A rollout plan: phases in order, percentages never going down. */
+export const rolloutPlanSchema = z
+  .strictObject({ phases: z.array(rolloutPhaseSchema).min(1, 'must have at least one phase').max(20, 'may have at most 20 phases') })
+  .superRefine((plan, context) => {
+    const seen = new Set<string>();
+    plan.phases.forEach((phase, index) => {
+      if (seen.has(phase.name)) context.addIssue({ code: 'custom', path: ['phases', index, 'name'], message: `'${phase.name}' is used by an earlier phase` });
+      seen.add(phase.name);
+      const previous = plan.phases[index - 1];
+      if (previous && phase.percentage < previous.percentage) {
+        context.addIssue({
+          code: 'custom',
+          path: ['phases', index, 'percentage'],
+          message: `must not be lower than the previous phase's ${previous.percentage} (percentages never go down)`,
+        });
+      }
+    });
+  });
+/** A rollout plan. */
+export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
+/** A rollout plan as given (gates optional). */
+export type RolloutPlanInput = z.input<typeof rolloutPlanSchema>;
+
+/** A metric condition that triggers a hold or rollback (evaluated by the analytics module). */
+export const triggerConditionSchema = z.strictObject({
+  metric: z.string().min(1, 'must not be empty').max(100),
+  limit: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be finite'),
+  /** Which side of the limit is bad. */
+  bad: z.enum(['above', 'below'], { error: "must be 'above' or 'below'" }),
+});
+/** A trigger condition. */
+export type TriggerCondition = z.infer<typeof triggerConditionSchema>;
+
+const stepParameter = z.union([z.string().max(500), z.number(), z.boolean()]);
+
+/** One rollback step: built-in (`disableFeatures`, `restorePreviousVersion`) or an action the host handles through events. */
+export const rollbackStepSchema = z.strictObject({
+  action: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,49}$/, 'must be a short action name'),
+  params: z.record(z.string(), stepParameter).default({}),
+});
+/** A rollback step. */
+export type RollbackStep = z.infer<typeof rollbackStepSchema>;
+
+/** What to watch and what to do when a release goes wrong. */
+export const rollbackPlanSchema = z.strictObject({
+  triggers: z.array(triggerConditionSchema).max(20),
+  steps: z.array(rollbackStepSchema).max(20),
+});
+/** A rollback plan. */
+export type RollbackPlan = z.infer<typeof rollbackPlanSchema>;
+/** A rollback plan as given. */
+export type RollbackPlanInput = z.input<typeof rollbackPlanSchema>;
+
+/** Input to `gate.releases.plan`. */
+export const releasePlanInputSchema = z.strictObject({
+  version: z
+    .string({ error: 'must be a string' })
+    .refine((version) => semver.valid(version) === version, 'must be a valid semantic version such as 2.1.0 (no leading "v")'),
+  type: z.enum(RELEASE_TYPES, { error: `must be one of ${RELEASE_TYPES.map((t) => `'${t}'`).join(', ')}` }),
+  description: z.string().max(2000).default(''),
+  features: z
+    .array(keySchema)
+    .max(100)
+    .default([])
+    .refine((features) => new Set(features).size === features.length, 'must not list a feature twice'),
+  bugFixes: z.array(z.string().min(1).max(500)).max(500).default([]),
+  breakingChanges: z.array(z.string().min(1).max(500)).max(500).default([]),
+  plan: rolloutPlanSchema.optional(),
+  rollbackPlan: rollbackPlanSchema.optional(),
+});
+/** Input to `gate.releases.plan`. */
+export type ReleasePlanInput = z.input<typeof releasePlanInputSchema>;
+
+/** One entry of a release's history. */
+export interface ReleaseEvent {
+  /** Epoch ms. */
+  readonly at: number;
+  /** What happened. */
+  readonly kind: 'planned' | 'status' | 'phase' | 'hold' | 'resume' | 'rollback';
+  /** Status or phase before, when it applies. */
+  readonly from?: string;
+  /** Status or phase after, when it applies. */
+  readonly to?: string;
+  /** The exposure percentage after the event, when it applies. */
+  readonly percentage?: number;
+  /** Who or what did it: `scheduler`, `analytics`, or the actor passed by the caller. */
+  readonly by: string;
+  /** Why, when given. */
+  readonly note?: string;
+}
+
+/** How one rollback step went. */
+export interface RollbackStepOutcome {
+  readonly step: RollbackStep;
+  /** `done`: performed by phasegate; `emitted`: handed to the host's listeners; `unhandled`: no listener took it. */
+  readonly outcome: 'done' | 'emitted' | 'unhandled';
+}
+
+/** The breach that caused an automatic hold or rollback. */
+export interface ReleaseBreach {
+  readonly metric: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly bad: 'above' | 'below';
+  readonly phase: string | null;
+  readonly severity: 'warning' | 'critical';
+}
+
+/** Why and how a release was rolled back. */
+export interface ReleaseRollback {
+  readonly at: number;
+  readonly reason: string;
+  readonly by: string;
+  /** The phase it was in when rolled back. */
+  readonly phase: string | null;
+  /** The current version before and after the rollback. */
+  readonly currentVersionBefore: string | null;
+  readonly currentVersionAfter: string | null;
+  readonly steps: readonly RollbackStepOutcome[];
+  readonly breach?: ReleaseBreach;
+}
+
+/** A stored release. */
+export interface Release {
+  readonly version: string;
+  readonly type: ReleaseType;
+  readonly description: string;
+  readonly status: ReleaseStatus;
+  readonly features: readonly string[];
+  readonly bugFixes: readonly string[];
+  readonly breakingChanges: readonly string[];
+  readonly plan: RolloutPlan;
+  readonly rollbackPlan: RollbackPlan;
+  /** Bucketing salt shared by the release's feature flags, so audiences stay stable across phases. */
+  readonly salt: string;
+  /** Index of the current phase; `null` before start. */
+  readonly phaseIndex: number | null;
+  /** When the current phase began (epoch ms). */
+  readonly phaseStartedAt: number | null;
+  /** Set while the release is held in its phase. */
+  readonly hold: { readonly at: number; readonly by: string; readonly reason: string; readonly breach?: ReleaseBreach } | null;
+  /** The version that was current when this one was completed (restored by rollback). */
+  readonly previousVersion: string | null;
+  readonly rollback: ReleaseRollback | null;
+  readonly history: readonly ReleaseEvent[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly startedAt: number | null;
+  readonly releasedAt: number | null;
+}
+
+/** The default rollout plan of each release type. */
+export function defaultRolloutPlan(type: ReleaseType): RolloutPlan {
+  const phase = (name: string, percentage: number, durationMs: number) => ({ name, percentage, durationMs, gate: 'auto' as const });
+  switch (type) {
+    case 'hotfix':
+      return { phases: [phase('full', 100, 0)] };
+    case 'major':
+      return {
+        phases: [
+          phase('alpha', 1, 24 * Duration.hour),
+          phase('beta', 5, 72 * Duration.hour),
+          phase('early-access', 20, Duration.week),
+          phase('gradual', 50, Duration.week),
+          phase('full', 100, 0),
+        ],
+      };
+    default:
+      return {
+        phases: [
+          phase('beta', 5, 24 * Duration.hour),
+          phase('early-access', 20, 72 * Duration.hour),
+          phase('gradual', 50, 72 * Duration.hour),
+          phase('full', 100, 0),
+        ],
+      };
+  }
+}
+
+/** The default rollback plan: error and crash rates as triggers, features off, previous version back, people told. */
+export function defaultRollbackPlan(): RollbackPlan {
+  return {
+    triggers: [
+      { metric: 'error_rate', limit: 5, bad: 'above' },
+      { metric: 'crash_rate', limit: 2, bad: 'above' },
+    ],
+    steps: [
+      { action: 'disableFeatures', params: {} },
+      { action: 'restorePreviousVersion', params: {} },
+      { action: 'notify', params: { channels: 'email,slack' } },
+    ],
+  };
+}

@@ -1,0 +1,141 @@
+import { IllegalTransitionError } from '../errors.js';
+import {
+  ACTIVE_RELEASE_STATUSES,
+  RELEASE_TRANSITIONS,
+  type Release,
+  type ReleaseBreach,
+  type ReleaseEvent,
+  type ReleaseRollback,
+  type ReleaseStatus,
+  type RolloutPhase,
+} from './model.js';
+
+/**
+ * Pure release transitions: each takes a stored release and returns the next one, or throws
+ * {@link IllegalTransitionError}. They run inside optimistic read-modify-write, so two
+ * processes acting at once never apply the same step twice.
+ */
+
+const HISTORY_LIMIT = 500;
+
+function withEvent(release: Release, event: ReleaseEvent, changes: Partial<Release>): Release {
+  const history = [...release.history, event];
+  return { ...release, ...changes, history: history.slice(-HISTORY_LIMIT), updatedAt: Math.max(event.at, release.updatedAt) };
+}
+
+/** Whether phases move in this status. */
+export function isActive(status: ReleaseStatus): boolean {
+  return ACTIVE_RELEASE_STATUSES.includes(status);
+}
+
+function subject(release: Release): string {
+  return `release ${release.version}`;
+}
+
+function assertTransition(release: Release, to: ReleaseStatus): void {
+  if (!RELEASE_TRANSITIONS[release.status].includes(to)) {
+    const allowed = RELEASE_TRANSITIONS[release.status];
+    throw new IllegalTransitionError(
+      subject(release),
+      release.status,
+      to,
+      allowed.length ? `from '${release.status}' it can go to ${allowed.map((s) => `'${s}'`).join(', ')}` : `'${release.status}' is final`,
+    );
+  }
+}
+
+function assertActive(release: Release, action: string): void {
+  if (!isActive(release.status)) {
+    throw new IllegalTransitionError(subject(release), release.status, action, `only a release in progress, testing or staging can ${action}`);
+  }
+}
+
+/** The phase a release is in, if started. */
+export function currentPhase(release: Release): RolloutPhase | undefined {
+  return release.phaseIndex === null ? undefined : release.plan.phases[release.phaseIndex];
+}
+
+/** planned → in_progress, at the first phase. */
+export function start(release: Release, at: number, by: string): Release {
+  // testing → in_progress is a legal status move, but only a planned release can start.
+  if (release.status !== 'planned') {
+    throw new IllegalTransitionError(subject(release), release.status, 'in_progress', 'only a planned release can start');
+  }
+  const first = release.plan.phases[0]!;
+  return withEvent(
+    release,
+    { at, kind: 'status', from: release.status, to: 'in_progress', percentage: first.percentage, by },
+    { status: 'in_progress', phaseIndex: 0, phaseStartedAt: at, startedAt: at },
+  );
+}
+
+/** Moves to the next phase at `at`. */
+export function advance(release: Release, at: number, by: string, note?: string): Release {
+  assertActive(release, 'advance');
+  if (release.hold) throw new IllegalTransitionError(subject(release), 'held', 'next phase', `it is held (${release.hold.reason}); resume it first`);
+  const index = release.phaseIndex ?? 0;
+  const next = release.plan.phases[index + 1];
+  if (!next) throw new IllegalTransitionError(subject(release), currentPhase(release)?.name ?? 'none', 'next phase', 'it is in its last phase; complete it instead');
+  return withEvent(
+    release,
+    { at, kind: 'phase', from: release.plan.phases[index]!.name, to: next.name, percentage: next.percentage, by, ...(note ? { note } : {}) },
+    { phaseIndex: index + 1, phaseStartedAt: at },
+  );
+}
+
+/** What `tick` should do for a release at `now`: advance to the next phase at the given instant, complete, or nothing. */
+export function dueStep(release: Release, now: number): { kind: 'advance'; at: number } | { kind: 'complete'; at: number } | undefined {
+  if (!isActive(release.status) || release.hold || release.phaseIndex === null || release.phaseStartedAt === null) return undefined;
+  const phase = release.plan.phases[release.phaseIndex]!;
+  const endsAt = release.phaseStartedAt + phase.durationMs;
+  if (now < endsAt) return undefined;
+  const isLast = release.phaseIndex === release.plan.phases.length - 1;
+  if (isLast) return { kind: 'complete', at: endsAt };
+  if (phase.gate === 'manual') return undefined;
+  return { kind: 'advance', at: endsAt };
+}
+
+/** Holds the release in its current phase. */
+export function hold(release: Release, at: number, by: string, reason: string, breach?: ReleaseBreach): Release {
+  assertActive(release, 'be held');
+  if (release.hold) return release;
+  return withEvent(
+    release,
+    { at, kind: 'hold', to: currentPhase(release)?.name ?? 'none', by, note: reason },
+    { hold: { at, by, reason, ...(breach ? { breach } : {}) } },
+  );
+}
+
+/** Lifts a hold; the phase clock restarts so the phase gets its full duration of observation. */
+export function resume(release: Release, at: number, by: string): Release {
+  assertActive(release, 'resume');
+  if (!release.hold) throw new IllegalTransitionError(subject(release), release.status, 'resumed', 'it is not held');
+  return withEvent(release, { at, kind: 'resume', to: currentPhase(release)?.name ?? 'none', by }, { hold: null, phaseStartedAt: at });
+}
+
+/** Moves between in_progress, testing and staging. */
+export function setStatus(release: Release, to: 'in_progress' | 'testing' | 'staging', at: number, by: string): Release {
+  assertTransition(release, to);
+  return withEvent(release, { at, kind: 'status', from: release.status, to, by }, { status: to });
+}
+
+/** Any active status → released. */
+export function complete(release: Release, at: number, by: string, previousVersion: string | null): Release {
+  assertTransition(release, 'released');
+  if (release.hold) throw new IllegalTransitionError(subject(release), 'held', 'released', `it is held (${release.hold.reason}); resume it first`);
+  return withEvent(
+    release,
+    { at, kind: 'status', from: release.status, to: 'released', percentage: 100, by },
+    { status: 'released', releasedAt: at, previousVersion, hold: null },
+  );
+}
+
+/** Any active status, or released → rolled_back. */
+export function rollBack(release: Release, rollback: ReleaseRollback): Release {
+  assertTransition(release, 'rolled_back');
+  return withEvent(
+    release,
+    { at: rollback.at, kind: 'rollback', from: release.status, to: 'rolled_back', percentage: 0, by: rollback.by, note: rollback.reason },
+    { status: 'rolled_back', rollback, hold: null },
+  );
+}
