@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Flag } from './flags/model.js';
+import type { AccessLevel, Flag } from './flags/model.js';
+import type { MemberStatus } from './early-access/model.js';
 import type { Release, ReleaseBreach, ReleaseRollback, ReleaseStatus, RollbackStep } from './releases/model.js';
 
 /** A flag was created, updated or deleted, here or in another process sharing the store. */
@@ -40,6 +41,15 @@ export interface PhasegateEvents {
   'store:unavailable': (event: { readonly error?: Error }) => void;
   /** The store is back and the snapshot has been resynchronised. */
   'store:available': () => void;
+
+  'earlyAccess:enrolled': (event: { readonly userId: string; readonly level: AccessLevel }) => void;
+  'earlyAccess:approved': (event: { readonly userId: string; readonly level: AccessLevel }) => void;
+  'earlyAccess:activated': (event: { readonly userId: string; readonly level: AccessLevel }) => void;
+  'earlyAccess:suspended': (event: { readonly userId: string; readonly reason: string }) => void;
+  'earlyAccess:reinstated': (event: { readonly userId: string; readonly status: MemberStatus }) => void;
+  'earlyAccess:graduated': (event: { readonly userId: string }) => void;
+  'earlyAccess:deleted': (event: { readonly userId: string }) => void;
+  'earlyAccess:feedback': (event: { readonly userId: string; readonly feature: string; readonly rating: number | null }) => void;
 
   'release:planned': (event: { readonly release: Release }) => void;
   'release:started': (event: { readonly release: Release }) => void;

@@ -106,3 +106,18 @@ export type {
   RolloutPlanInput,
   TriggerCondition,
 } from './releases/model.js';
+
+export { EarlyAccess, FEEDBACK_LIMIT_PER_FEATURE, featuresOf } from './early-access/early-access.js';
+export type { EarlyAccessStats, ExportedMember, MemberDashboard } from './early-access/early-access.js';
+export { MEMBER_STATUSES, MEMBER_TRANSITIONS, enrollmentSchema, featureInputSchema } from './early-access/model.js';
+export type {
+  EarlyAccessFeature,
+  EnrollmentInput,
+  FeatureInput,
+  FeatureUpdate,
+  Feedback,
+  FeedbackInput,
+  Member,
+  MemberStatus,
+  MemberTransition,
+} from './early-access/model.js';

@@ -7,6 +7,7 @@ import { Flags, parseStoredFlag } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagSnapshot } from './flags/snapshot.js';
 import { Releases } from './releases/releases.js';
+import { EarlyAccess } from './early-access/early-access.js';
 import { iterateRecords } from './storage/records.js';
 import { Collections, type Store, type StoreEvent, type StoredRecord } from './storage/store.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
@@ -42,6 +43,8 @@ export class Phasegate {
   readonly flags: Flags;
   /** Semver releases rolled out in phases. */
   readonly releases: Releases;
+  /** The early-access program. */
+  readonly earlyAccess: EarlyAccess;
   /** The event emitter every module reports through. */
   readonly events: PhasegateEventEmitter;
   /** The clock every decision and timestamp uses. */
@@ -81,6 +84,7 @@ export class Phasegate {
       },
     });
     this.releases = new Releases(this.store, this.clock, this.events, this.flags);
+    this.earlyAccess = new EarlyAccess(this.store, this.clock, this.events, this.flags);
     if (options.bootstrap) {
       const data = parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot');
       for (const flag of data.flags) this.snapshot.apply(flag.key, 0, flag);

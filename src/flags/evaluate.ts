@@ -22,7 +22,7 @@ export const EvaluationReasons = {
   DEPRECATED: 'DEPRECATED',
   /** The user is in the flag's `enabledUsers`. On. */
   LISTED_USER: 'LISTED_USER',
-  /** Beta flag, and the context's early-access level qualifies. On. */
+  /** Beta flag, and the early-access program grants it (a seat, or a qualifying level). On. */
   EARLY_ACCESS: 'EARLY_ACCESS',
   /** userList strategy and the user is listed. On. */
   USER_LIST_MATCH: 'USER_LIST_MATCH',
@@ -136,7 +136,7 @@ export class CompiledFlag {
   private readonly rings: ReadonlySet<string>;
   private readonly salt: BucketSalt;
   private readonly threshold: number;
-  private readonly betaLevel: AccessLevel;
+  private readonly betaLevel: AccessLevel | undefined;
 
   constructor(flag: Flag) {
     this.flag = flag;
@@ -146,7 +146,7 @@ export class CompiledFlag {
     this.rings = new Set(strategy.type === 'ring' ? strategy.rings : []);
     this.salt = prepareSalt(flag.salt ?? flag.key);
     this.threshold = strategy.type === 'percentage' ? thresholdFor(strategy.percentage) : 0;
-    this.betaLevel = flag.accessLevel ?? 'beta';
+    this.betaLevel = flag.accessLevel;
   }
 
   /**
@@ -171,9 +171,11 @@ export class CompiledFlag {
     if (userId !== undefined && typeof userId !== 'string') return 'INVALID_CONTEXT';
     const hasUser = userId !== undefined && userId.length > 0;
     if (hasUser && this.listedUsers.has(userId)) return 'LISTED_USER';
-    if (flag.state === 'beta') {
-      const level = context?.accessLevel;
-      if (level !== undefined && accessLevelQualifies(level, this.betaLevel)) return 'EARLY_ACCESS';
+    if (flag.state === 'beta' && context != null) {
+      const granted = context.earlyAccessFeatures;
+      if (granted !== undefined && Array.isArray(granted) && granted.includes(flag.key)) return 'EARLY_ACCESS';
+      const level = context.accessLevel;
+      if (this.betaLevel !== undefined && level !== undefined && accessLevelQualifies(level, this.betaLevel)) return 'EARLY_ACCESS';
     }
     const strategy = flag.strategy;
     switch (strategy.type) {

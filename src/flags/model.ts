@@ -172,6 +172,8 @@ export interface EvaluationContext {
   ring?: string;
   /** Early-access level of the user, when they are an active member of the program. */
   accessLevel?: AccessLevel;
+  /** Early-access features the program grants this user (from `gate.earlyAccess.contextFor`). */
+  earlyAccessFeatures?: readonly string[];
   /** Anything else the host wants to pass along (OpenFeature context fields land here). */
   attributes?: Readonly<Record<string, unknown>>;
 }

@@ -80,6 +80,7 @@ export interface Store {
 export const Collections = {
   flags: 'flags',
   earlyAccessUsers: 'early-access-users',
+  earlyAccessEmails: 'early-access-emails',
   earlyAccessFeatures: 'early-access-features',
   earlyAccessFeedback: 'early-access-feedback',
   releases: 'releases',

@@ -127,12 +127,13 @@ describe('beta flags and early access', () => {
     expect(evaluateFlag(flag, { userId: 'd' }, JAN_1).enabled).toBe(false);
   });
 
-  it('default to the beta level and do not apply to rollout flags', () => {
+  it('without an access level, follow the features the program grants, and never apply to rollout flags', () => {
     const beta = makeFlag({ key: 'f', state: 'beta' });
-    expect(evaluateFlag(beta, { accessLevel: 'beta' }, JAN_1).enabled).toBe(true);
-    expect(evaluateFlag(beta, { accessLevel: 'preview' }, JAN_1).enabled).toBe(false);
+    expect(evaluateFlag(beta, { accessLevel: 'alpha' }, JAN_1).enabled).toBe(false);
+    expect(evaluateFlag(beta, { userId: 'u', accessLevel: 'alpha', earlyAccessFeatures: ['f'] }, JAN_1)).toMatchObject({ enabled: true, reason: 'EARLY_ACCESS' });
+    expect(evaluateFlag(beta, { userId: 'u', earlyAccessFeatures: ['other'] }, JAN_1).enabled).toBe(false);
     const rollout = makeFlag({ key: 'f', state: 'rollout', accessLevel: 'preview' });
-    expect(evaluateFlag(rollout, { userId: 'a', accessLevel: 'alpha' }, JAN_1).enabled).toBe(false);
+    expect(evaluateFlag(rollout, { userId: 'a', accessLevel: 'alpha', earlyAccessFeatures: ['f'] }, JAN_1).enabled).toBe(false);
   });
 });
 

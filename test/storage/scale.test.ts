@@ -18,7 +18,7 @@ describe('the client reads only what evaluation needs', () => {
       return get(collection, key);
     }) as typeof store.get;
     const gate = await createPhasegate({ store });
-    await gate.flags.create({ key: 'beta-flag', state: 'beta' });
+    await gate.flags.create({ key: 'beta-flag', state: 'beta', accessLevel: 'beta' });
     expect(gate.isEnabled('beta-flag', { userId: 'user-5', accessLevel: 'beta' })).toBe(true);
     expect(new Set(listed)).toEqual(new Set([Collections.flags]));
     expect(gets.every((collection) => collection === Collections.flags)).toBe(true);

@@ -1,0 +1,526 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { AlreadyExistsError, ConflictError, IllegalTransitionError, NotFoundError, PhasegateError, ValidationError } from '../errors.js';
+import type { PhasegateEventEmitter } from '../events.js';
+import { bucketOf, thresholdFor } from '../flags/bucket.js';
+import { accessLevelQualifies } from '../flags/evaluate.js';
+import type { Flags } from '../flags/flags.js';
+import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext } from '../flags/model.js';
+import { iterateRecords, updateRecord } from '../storage/records.js';
+import { Collections, type Store } from '../storage/store.js';
+import { parseWith } from '../validation.js';
+import type { ActorOptions } from '../releases/releases.js';
+import {
+  MEMBER_STATUSES,
+  MEMBER_TRANSITIONS,
+  enrollmentSchema,
+  featureInputSchema,
+  featureUpdateSchema,
+  feedbackInputSchema,
+  type EarlyAccessFeature,
+  type EnrollmentInput,
+  type FeatureInput,
+  type FeatureUpdate,
+  type Feedback,
+  type FeedbackInput,
+  type Member,
+  type MemberStatus,
+} from './model.js';
+
+/** How many pieces of feedback one member may leave on one feature. */
+export const FEEDBACK_LIMIT_PER_FEATURE = 50;
+
+const HISTORY_LIMIT = 100;
+
+/** Program statistics. No emails, no user ids. */
+export interface EarlyAccessStats {
+  readonly members: {
+    readonly total: number;
+    readonly byStatus: Readonly<Record<MemberStatus, number>>;
+    readonly byLevel: Readonly<Record<AccessLevel, number>>;
+  };
+  readonly features: ReadonlyArray<{
+    readonly key: string;
+    readonly level: AccessLevel;
+    readonly enabled: boolean;
+    readonly rolloutPercentage: number;
+    readonly cap: number | null;
+    /** Seats held (capped features), or `null` for uncapped ones. */
+    readonly seatsUsed: number | null;
+    readonly feedbackCount: number;
+    /** Mean of the ratings given, or `null` when there are none. */
+    readonly meanRating: number | null;
+  }>;
+}
+
+/** One member's view of the program. */
+export interface MemberDashboard {
+  readonly userId: string;
+  readonly level: AccessLevel;
+  readonly status: MemberStatus;
+  /** Features the member has now. */
+  readonly features: readonly string[];
+  /** Capped features where the member holds a seat (held from approval, usable once active). */
+  readonly seats: readonly string[];
+  readonly feedback: readonly Feedback[];
+}
+
+/** A member as exported: no email, no email hash. */
+export interface ExportedMember {
+  readonly userId: string;
+  readonly level: AccessLevel;
+  readonly status: MemberStatus;
+  readonly enrolledAt: number;
+  readonly updatedAt: number;
+}
+
+/** Whether `member` may hold a seat on / have `feature`, apart from caps. */
+function qualifies(member: Member, feature: EarlyAccessFeature): boolean {
+  return (
+    feature.enabled &&
+    accessLevelQualifies(member.level, feature.level) &&
+    bucketOf(feature.key, member.userId) < thresholdFor(feature.rolloutPercentage)
+  );
+}
+
+/** Whether the member's status lets them hold seats. */
+function holdsSeats(status: MemberStatus): boolean {
+  return status === 'approved' || status === 'active';
+}
+
+/** The features `member` has now: active, qualifying, and (for capped features) holding a seat. */
+export function featuresOf(member: Member, features: readonly EarlyAccessFeature[]): string[] {
+  if (member.status !== 'active') return [];
+  return features
+    .filter((feature) => qualifies(member, feature) && (feature.cap === null || feature.holders.includes(member.userId)))
+    .map((feature) => feature.key)
+    .sort();
+}
+
+let feedbackSequence = 0;
+/** Keys sort by member, feature, then time and a per-process sequence, so listing is in order. */
+function feedbackKey(userId: string, feature: string, at: number): string {
+  feedbackSequence = (feedbackSequence + 1) % 1_679_616;
+  const id = `${at.toString(36).padStart(9, '0')}-${feedbackSequence.toString(36).padStart(4, '0')}-${Math.random().toString(36).slice(2, 6)}`;
+  return `${encodeURIComponent(userId)}/${feature}/${id}`;
+}
+
+/**
+ * `gate.earlyAccess`: an early-access program on the shared store. Members enroll by email,
+ * move through pending → approved → active (suspended and reinstated, or graduated), and get
+ * early-access features by level, rollout percentage and seats on capped features.
+ */
+export class EarlyAccess {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly events: PhasegateEventEmitter;
+  private readonly flags: Flags;
+
+  /** @internal Built by `createPhasegate`. */
+  constructor(store: Store, clock: Clock, events: PhasegateEventEmitter, flags: Flags) {
+    this.store = store;
+    this.clock = clock;
+    this.events = events;
+    this.flags = flags;
+  }
+
+  // ---- members --------------------------------------------------------------------------
+
+  /**
+   * Enrolls a user as `pending`. The email is validated and normalised; one email enrolls once,
+   * enforced by the store even across processes.
+   * @throws ValidationError, or AlreadyExistsError for a known email or user id.
+   */
+  async enroll(input: EnrollmentInput, options: ActorOptions = {}): Promise<Member> {
+    const { userId, email, level } = parseWith(enrollmentSchema, input, 'enrollment');
+    const now = this.clock.now();
+    const emailHash = createHash('sha256').update(email).digest('hex');
+    try {
+      await this.store.put(Collections.earlyAccessEmails, emailHash, { userId }, 0);
+    } catch (error) {
+      if (error instanceof ConflictError) throw new PhasegateError('ALREADY_EXISTS', 'An early-access member with this email is already enrolled');
+      throw error;
+    }
+    const member: Member = {
+      userId,
+      email,
+      emailHash,
+      level,
+      status: 'pending',
+      suspension: null,
+      history: [{ at: now, from: null, to: 'pending', by: options.by ?? 'api' }],
+      enrolledAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.store.put(Collections.earlyAccessUsers, userId, member, 0);
+    } catch (error) {
+      await this.store.delete(Collections.earlyAccessEmails, emailHash).catch(() => {});
+      if (error instanceof ConflictError) throw new AlreadyExistsError('Early-access member', userId);
+      throw error;
+    }
+    this.events.emit('earlyAccess:enrolled', { userId, level });
+    return member;
+  }
+
+  /** The member, or `undefined`. */
+  async member(userId: string): Promise<Member | undefined> {
+    return (await this.store.get<Member>(Collections.earlyAccessUsers, userId))?.value;
+  }
+
+  private async requireMember(userId: string): Promise<Member> {
+    parseWith(userIdSchema, userId, 'user id');
+    const member = await this.member(userId);
+    if (!member) throw new NotFoundError('Early-access member', userId);
+    return member;
+  }
+
+  /** pending → approved; takes seats on the capped features the member qualifies for. */
+  async approve(userId: string, options: ActorOptions = {}): Promise<Member> {
+    const member = await this.move(userId, 'approved', options);
+    await this.allocateSeats(userId);
+    this.events.emit('earlyAccess:approved', { userId, level: member.level });
+    return member;
+  }
+
+  /** approved → active: the member now has their features. */
+  async activate(userId: string, options: ActorOptions = {}): Promise<Member> {
+    const member = await this.move(userId, 'active', options);
+    await this.allocateSeats(userId);
+    this.events.emit('earlyAccess:activated', { userId, level: member.level });
+    return member;
+  }
+
+  /** approved or active → suspended, with a reason; the member's seats are released. */
+  async suspend(userId: string, reason: string, options: ActorOptions = {}): Promise<Member> {
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new ValidationError('suspension', [{ path: 'reason', message: 'must not be empty' }]);
+    }
+    const member = await this.move(userId, 'suspended', options, reason.trim());
+    await this.releaseSeats(userId);
+    this.events.emit('earlyAccess:suspended', { userId, reason: reason.trim() });
+    return member;
+  }
+
+  /** suspended → the status held before (approved or active); seats are taken again where free. */
+  async reinstate(userId: string, options: ActorOptions = {}): Promise<Member> {
+    const current = await this.requireMember(userId);
+    if (current.status !== 'suspended' || !current.suspension) {
+      throw new IllegalTransitionError(`early-access member ${userId}`, current.status, 'reinstated', 'only a suspended member can be reinstated');
+    }
+    const member = await this.move(userId, current.suspension.previous, options, undefined, true);
+    await this.allocateSeats(userId);
+    this.events.emit('earlyAccess:reinstated', { userId, status: member.status });
+    return member;
+  }
+
+  /** active → graduated: the level becomes `stable` (general availability) and seats are released. */
+  async graduate(userId: string, options: ActorOptions = {}): Promise<Member> {
+    const member = await this.move(userId, 'graduated', options);
+    await this.releaseSeats(userId);
+    this.events.emit('earlyAccess:graduated', { userId });
+    return member;
+  }
+
+  /** Right to be forgotten: deletes the member, their email index, seats and feedback. */
+  async delete(userId: string): Promise<void> {
+    const member = await this.requireMember(userId);
+    await this.releaseSeats(userId);
+    const prefix = `${encodeURIComponent(userId)}/`;
+    for (;;) {
+      const page = await this.store.list<Feedback>(Collections.earlyAccessFeedback, { prefix, limit: 1000 });
+      if (page.length === 0) break;
+      for (const record of page) {
+        await this.store.delete(Collections.earlyAccessFeedback, record.key);
+        await this.adjustFeedbackAggregates(record.value.feature, -1, record.value.rating);
+      }
+    }
+    await this.store.delete(Collections.earlyAccessUsers, userId);
+    await this.store.delete(Collections.earlyAccessEmails, member.emailHash);
+    this.events.emit('earlyAccess:deleted', { userId });
+  }
+
+  private async move(userId: string, to: MemberStatus, options: ActorOptions, reason?: string, reinstating = false): Promise<Member> {
+    await this.requireMember(userId);
+    const by = options.by ?? 'api';
+    const record = await updateRecord<Member>(this.store, Collections.earlyAccessUsers, userId, (current) => {
+      if (!current) throw new NotFoundError('Early-access member', userId);
+      const member = current.value;
+      if (!MEMBER_TRANSITIONS[member.status].includes(to)) {
+        const allowed = MEMBER_TRANSITIONS[member.status];
+        throw new IllegalTransitionError(
+          `early-access member ${userId}`,
+          member.status,
+          to,
+          allowed.length ? `from '${member.status}' a member can go to ${allowed.map((s) => `'${s}'`).join(', ')}` : `'${member.status}' is final`,
+        );
+      }
+      // Leaving suspension is reinstatement only, and only back to where the member was.
+      if (member.status === 'suspended' && (!reinstating || member.suspension?.previous !== to)) {
+        throw new IllegalTransitionError(
+          `early-access member ${userId}`,
+          member.status,
+          to,
+          `a suspended member can only be reinstated (back to '${member.suspension?.previous}')`,
+        );
+      }
+      const at = Math.max(this.clock.now(), member.updatedAt);
+      const history = [...member.history, { at, from: member.status, to, by, ...(reason ? { reason } : {}) }].slice(-HISTORY_LIMIT);
+      return {
+        ...member,
+        status: to,
+        level: to === 'graduated' ? 'stable' : member.level,
+        suspension: to === 'suspended' ? { previous: member.status as 'approved' | 'active', reason: reason ?? '' } : null,
+        history,
+        updatedAt: at,
+      };
+    });
+    return record!.value;
+  }
+
+  // ---- features and seats ----------------------------------------------------------------
+
+  /**
+   * Creates an early-access feature, and a `beta` flag of the same key (if none exists) that
+   * turns on exactly for the members `contextFor` says have it.
+   */
+  async createFeature(input: FeatureInput): Promise<EarlyAccessFeature> {
+    const parsed = parseWith(featureInputSchema, input, 'early-access feature');
+    const now = this.clock.now();
+    const feature: EarlyAccessFeature = { ...parsed, holders: [], feedbackCount: 0, ratingCount: 0, ratingSum: 0, createdAt: now, updatedAt: now };
+    try {
+      await this.store.put(Collections.earlyAccessFeatures, feature.key, feature, 0);
+    } catch (error) {
+      if (error instanceof ConflictError) throw new AlreadyExistsError('Early-access feature', feature.key);
+      throw error;
+    }
+    if (!(await this.flags.get(feature.key))) {
+      await this.flags
+        .create({
+          key: feature.key,
+          description: feature.description || `Early-access feature ${feature.key}`,
+          state: 'beta',
+          strategy: { type: 'percentage', percentage: 0 },
+          tags: ['early-access'],
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof AlreadyExistsError)) throw error;
+        });
+    }
+    return feature;
+  }
+
+  /** Changes a feature. A cap below the seats already held is refused. */
+  async updateFeature(key: string, change: FeatureUpdate): Promise<EarlyAccessFeature> {
+    const patch = parseWith(featureUpdateSchema, change, `update of early-access feature '${key}'`);
+    const record = await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, key, (current) => {
+      if (!current) throw new NotFoundError('Early-access feature', key);
+      const next = { ...current.value, ...patch, updatedAt: Math.max(this.clock.now(), current.value.updatedAt) } as EarlyAccessFeature;
+      if (next.cap !== null && next.cap < current.value.holders.length) {
+        throw new ValidationError(`update of early-access feature '${key}'`, [
+          { path: 'cap', message: `must be at least the ${current.value.holders.length} seats already held` },
+        ]);
+      }
+      // An uncapped feature keeps no seat list.
+      return next.cap === null ? { ...next, holders: [] } : next;
+    });
+    return record!.value;
+  }
+
+  /** The feature, or `undefined`. */
+  async feature(key: string): Promise<EarlyAccessFeature | undefined> {
+    return (await this.store.get<EarlyAccessFeature>(Collections.earlyAccessFeatures, key))?.value;
+  }
+
+  /** Every early-access feature, sorted by key. */
+  async features(): Promise<EarlyAccessFeature[]> {
+    const features: EarlyAccessFeature[] = [];
+    for await (const record of iterateRecords<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures)) features.push(record.value);
+    return features;
+  }
+
+  /**
+   * Takes a seat on every capped feature the member qualifies for, where one is free. Safe to
+   * call at any time (for example after raising a cap or a rollout percentage). Returns the
+   * features where a seat is now held.
+   */
+  async allocateSeats(userId: string): Promise<string[]> {
+    const member = await this.requireMember(userId);
+    if (!holdsSeats(member.status)) return [];
+    const held: string[] = [];
+    for (const listed of await this.features()) {
+      if (listed.cap === null || !qualifies(member, listed)) continue;
+      const record = await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, listed.key, (current) => {
+        const feature = current?.value;
+        if (!feature || feature.cap === null || feature.holders.includes(userId) || feature.holders.length >= feature.cap) return undefined;
+        return { ...feature, holders: [...feature.holders, userId].sort() };
+      });
+      if (record?.value.holders.includes(userId)) held.push(listed.key);
+    }
+    return held;
+  }
+
+  /** Gives back every seat the member holds. */
+  async releaseSeats(userId: string): Promise<void> {
+    for (const listed of await this.features()) {
+      if (!listed.holders.includes(userId)) continue;
+      await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, listed.key, (current) => {
+        const feature = current?.value;
+        if (!feature || !feature.holders.includes(userId)) return undefined;
+        return { ...feature, holders: feature.holders.filter((holder) => holder !== userId) };
+      });
+    }
+  }
+
+  /**
+   * Frees seats held by anyone who no longer may hold them (left behind if a process died
+   * between a status change and its seat update). Returns how many seats were freed.
+   */
+  async reconcileSeats(): Promise<number> {
+    let freed = 0;
+    for (const listed of await this.features()) {
+      const stale: string[] = [];
+      for (const holder of listed.holders) {
+        const member = await this.member(holder);
+        if (!member || !holdsSeats(member.status)) stale.push(holder);
+      }
+      if (stale.length === 0) continue;
+      await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, listed.key, (current) => {
+        if (!current) return undefined;
+        const holders = current.value.holders.filter((holder) => !stale.includes(holder));
+        return holders.length === current.value.holders.length ? undefined : { ...current.value, holders };
+      });
+      freed += stale.length;
+    }
+    return freed;
+  }
+
+  // ---- evaluation ---------------------------------------------------------------------------
+
+  /**
+   * The evaluation context for a user: their early-access level and granted features when they
+   * are an active member, else just the user id. Build it once per request (it reads the store),
+   * then every `isEnabled` stays synchronous.
+   *
+   * @example
+   * ```ts
+   * app.use(async (req, _res, next) => { req.flags = await gate.earlyAccess.contextFor(req.user.id); next(); });
+   * gate.isEnabled('new-editor', req.flags);
+   * ```
+   */
+  async contextFor(userId: string): Promise<EvaluationContext> {
+    const member = await this.member(userId);
+    if (!member) return { userId };
+    if (member.status === 'graduated') return { userId, accessLevel: 'stable' };
+    if (member.status !== 'active') return { userId };
+    return { userId, accessLevel: member.level, earlyAccessFeatures: featuresOf(member, await this.features()) };
+  }
+
+  /** Whether the user has the early-access feature now. */
+  async hasFeature(userId: string, key: string): Promise<boolean> {
+    const [member, feature] = await Promise.all([this.member(userId), this.feature(key)]);
+    return member !== undefined && feature !== undefined && featuresOf(member, [feature]).length === 1;
+  }
+
+  // ---- feedback -------------------------------------------------------------------------------
+
+  /**
+   * Records feedback from a member on a feature they have, with an optional 1–5 rating.
+   * @throws PhasegateError when the member does not have the feature or has left too much feedback on it.
+   */
+  async feedback(userId: string, featureKey: string, input: FeedbackInput): Promise<Feedback> {
+    const parsed = parseWith(feedbackInputSchema, input, 'feedback');
+    if (parsed.rating === undefined && parsed.text === '') {
+      throw new ValidationError('feedback', [{ path: '', message: 'give a rating, a text, or both' }]);
+    }
+    if (!(await this.hasFeature(userId, featureKey))) {
+      throw new PhasegateError('VALIDATION', `Early-access member '${userId}' does not have feature '${featureKey}'; feedback is only taken on features a member has`);
+    }
+    const prefix = `${encodeURIComponent(userId)}/${featureKey}/`;
+    const existing = await this.store.list(Collections.earlyAccessFeedback, { prefix, limit: FEEDBACK_LIMIT_PER_FEATURE });
+    if (existing.length >= FEEDBACK_LIMIT_PER_FEATURE) {
+      throw new PhasegateError('VALIDATION', `Early-access member '${userId}' has reached the limit of ${FEEDBACK_LIMIT_PER_FEATURE} pieces of feedback on '${featureKey}'`);
+    }
+    const at = this.clock.now();
+    const id = feedbackKey(userId, featureKey, at);
+    const feedback: Feedback = { id, userId, feature: featureKey, rating: parsed.rating ?? null, text: parsed.text, at };
+    await this.store.put(Collections.earlyAccessFeedback, id, feedback, 0);
+    await this.adjustFeedbackAggregates(featureKey, 1, feedback.rating);
+    this.events.emit('earlyAccess:feedback', { userId, feature: featureKey, rating: feedback.rating });
+    return feedback;
+  }
+
+  private async adjustFeedbackAggregates(featureKey: string, direction: 1 | -1, rating: number | null): Promise<void> {
+    await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, featureKey, (current) => {
+      if (!current) return undefined;
+      const feature = current.value;
+      return {
+        ...feature,
+        feedbackCount: Math.max(0, feature.feedbackCount + direction),
+        ratingCount: Math.max(0, feature.ratingCount + (rating === null ? 0 : direction)),
+        ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
+      };
+    });
+  }
+
+  /** A member's feedback, oldest first. */
+  async feedbackOf(userId: string): Promise<Feedback[]> {
+    const feedback: Feedback[] = [];
+    let after: string | undefined;
+    const prefix = `${encodeURIComponent(userId)}/`;
+    for (;;) {
+      const page = await this.store.list<Feedback>(Collections.earlyAccessFeedback, after === undefined ? { prefix } : { prefix, after });
+      feedback.push(...page.map((record) => record.value));
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.key;
+    }
+    return feedback.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+  }
+
+  // ---- reporting ------------------------------------------------------------------------------
+
+  /** Users by status and level, and per feature: seats, feedback and mean rating. Never emails or ids. */
+  async stats(): Promise<EarlyAccessStats> {
+    const byStatus = Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
+    const byLevel = Object.fromEntries(ACCESS_LEVELS.map((l) => [l, 0])) as Record<AccessLevel, number>;
+    let total = 0;
+    for await (const record of iterateRecords<Member>(this.store, Collections.earlyAccessUsers)) {
+      total++;
+      byStatus[record.value.status]++;
+      byLevel[record.value.level]++;
+    }
+    const features = (await this.features()).map((feature) => ({
+      key: feature.key,
+      level: feature.level,
+      enabled: feature.enabled,
+      rolloutPercentage: feature.rolloutPercentage,
+      cap: feature.cap,
+      seatsUsed: feature.cap === null ? null : feature.holders.length,
+      feedbackCount: feature.feedbackCount,
+      meanRating: feature.ratingCount === 0 ? null : Math.round((feature.ratingSum / feature.ratingCount) * 100) / 100,
+    }));
+    return { members: { total, byStatus, byLevel }, features };
+  }
+
+  /** One member's view: level, status, features available, seats and feedback given. */
+  async dashboard(userId: string): Promise<MemberDashboard> {
+    const member = await this.requireMember(userId);
+    const features = await this.features();
+    return {
+      userId,
+      level: member.level,
+      status: member.status,
+      features: featuresOf(member, features),
+      seats: features.filter((feature) => feature.holders.includes(userId)).map((feature) => feature.key),
+      feedback: await this.feedbackOf(userId),
+    };
+  }
+
+  /** Every member without emails, page by page. */
+  async *exportMembers(): AsyncGenerator<ExportedMember> {
+    for await (const record of iterateRecords<Member>(this.store, Collections.earlyAccessUsers)) {
+      const { userId, level, status, enrolledAt, updatedAt } = record.value;
+      yield { userId, level, status, enrolledAt, updatedAt };
+    }
+  }
+}
