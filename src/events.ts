@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { AccessLevel, Flag } from './flags/model.js';
 import type { MemberStatus } from './early-access/model.js';
+import type { Alert } from './analytics/model.js';
 import type { Release, ReleaseBreach, ReleaseRollback, ReleaseStatus, RollbackStep } from './releases/model.js';
 
 /** A flag was created, updated or deleted, here or in another process sharing the store. */
@@ -50,6 +51,11 @@ export interface PhasegateEvents {
   'earlyAccess:graduated': (event: { readonly userId: string }) => void;
   'earlyAccess:deleted': (event: { readonly userId: string }) => void;
   'earlyAccess:feedback': (event: { readonly userId: string; readonly feature: string; readonly rating: number | null }) => void;
+
+  /** A metric's windowed mean crossed its threshold, or crossed it further (warning → critical). */
+  'analytics:alert': (alert: Alert) => void;
+  /** A metric that had alerted is back within its limit. */
+  'analytics:recovered': (event: { readonly metric: string; readonly release: string | null; readonly feature: string | null; readonly value: number }) => void;
 
   'release:planned': (event: { readonly release: Release }) => void;
   'release:started': (event: { readonly release: Release }) => void;

@@ -121,3 +121,20 @@ export type {
   MemberStatus,
   MemberTransition,
 } from './early-access/model.js';
+
+export { ALERT_HISTORY_LIMIT, Analytics, SERIES_WINDOW } from './analytics/analytics.js';
+export type {
+  Adoption,
+  AnalyticsOptions,
+  AnalyticsReport,
+  GuardAction,
+  MetricHealth,
+  MetricSeries,
+  ReleaseHealth,
+} from './analytics/analytics.js';
+export { DEFAULT_THRESHOLDS, breachOf } from './analytics/model.js';
+export type { Alert, Badness, MetricSample, Severity, Threshold } from './analytics/model.js';
+export { leastSquaresSlope, quantile, summarize, trendOf } from './analytics/statistics.js';
+export type { MetricStatistics, Observation, Trend } from './analytics/statistics.js';
+export { HyperLogLog } from './analytics/hyperloglog.js';
+export { toPrometheus } from './analytics/prometheus.js';

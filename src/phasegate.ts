@@ -8,6 +8,8 @@ import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js'
 import { FlagSnapshot } from './flags/snapshot.js';
 import { Releases } from './releases/releases.js';
 import { EarlyAccess } from './early-access/early-access.js';
+import { Analytics, type AnalyticsOptions, type GuardAction } from './analytics/analytics.js';
+import type { TickResult } from './releases/releases.js';
 import { iterateRecords } from './storage/records.js';
 import { Collections, type Store, type StoreEvent, type StoredRecord } from './storage/store.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
@@ -27,6 +29,13 @@ export interface PhasegateOptions {
   readonly clock?: Clock;
   /** The host's event emitter, to wire phasegate into the app. Default: a new one (`gate.events`). */
   readonly events?: PhasegateEventEmitter;
+  /** Windows and sample sizes for analytics. */
+  readonly analytics?: AnalyticsOptions;
+  /**
+   * Count evaluations per flag and outcome, and distinct exposed users per day, for adoption
+   * analytics (default `true`). Costs a counter increment per `isEnabled`.
+   */
+  readonly trackExposure?: boolean;
   /**
    * Start from this snapshot and resolve at once, loading from the store in the background
    * (`gate.ready` settles when that load finishes). Lets an app answer before its store does.
@@ -45,6 +54,8 @@ export class Phasegate {
   readonly releases: Releases;
   /** The early-access program. */
   readonly earlyAccess: EarlyAccess;
+  /** Metrics, alerts, health, adoption, guarded rollouts and reports. */
+  readonly analytics: Analytics;
   /** The event emitter every module reports through. */
   readonly events: PhasegateEventEmitter;
   /** The clock every decision and timestamp uses. */
@@ -62,6 +73,8 @@ export class Phasegate {
   private readonly writesInFlight = new Map<string, number>();
   private readonly deferredChanges = new Set<string>();
   private storeAvailable = true;
+  private readonly trackExposure: boolean;
+  private readonly now = (): number => this.clock.now();
   private closed = false;
 
   /** @internal Use {@link createPhasegate}. */
@@ -72,6 +85,7 @@ export class Phasegate {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? createEventEmitter();
+    this.trackExposure = options.trackExposure ?? true;
     this.flags = new Flags(this.store, this.clock, this.snapshot, {
       begin: (key) => this.writesInFlight.set(key, (this.writesInFlight.get(key) ?? 0) + 1),
       commit: (key, record) => this.applyRecord(key, record, 'local'),
@@ -85,6 +99,7 @@ export class Phasegate {
     });
     this.releases = new Releases(this.store, this.clock, this.events, this.flags);
     this.earlyAccess = new EarlyAccess(this.store, this.clock, this.events, this.flags);
+    this.analytics = new Analytics(this.store, this.clock, this.events, this.releases, this.flags, () => this.exposureCounters(), options.analytics);
     if (options.bootstrap) {
       const data = parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot');
       for (const flag of data.flags) this.snapshot.apply(flag.key, 0, flag);
@@ -111,11 +126,13 @@ export class Phasegate {
         const forced = this.overrides.get(flagKey);
         if (forced !== undefined) return forced;
       }
-      const compiled = this.snapshot.compiled(flagKey);
-      if (compiled === undefined) return false;
-      const reason = compiled.decide(context, this.clock);
+      const entry = this.snapshot.entry(flagKey);
+      if (entry === undefined) return false;
+      const reason = entry.compiled.decide(context, this.clock);
       if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(flagKey, reason);
-      return isOnReason(reason);
+      const enabled = isOnReason(reason);
+      if (this.trackExposure) entry.exposure.record(enabled, context?.userId, this.now);
+      return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
       return false;
@@ -130,10 +147,11 @@ export class Phasegate {
     try {
       const forced = this.overrides.get(flagKey);
       if (forced !== undefined) return { flagKey, enabled: forced, reason: forced ? 'OVERRIDE_ON' : 'OVERRIDE_OFF' };
-      const compiled = this.snapshot.compiled(flagKey);
-      if (compiled === undefined) return notFoundResult(flagKey);
-      const result = compiled.evaluate(context, this.clock);
+      const entry = this.snapshot.entry(flagKey);
+      if (entry === undefined) return notFoundResult(flagKey);
+      const result = entry.compiled.evaluate(context, this.clock);
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(flagKey, result.reason);
+      if (this.trackExposure) entry.exposure.record(result.enabled, context?.userId, this.now);
       return result;
     } catch (error) {
       this.reportError(flagKey, error);
@@ -145,6 +163,25 @@ export class Phasegate {
   enabledFlags(context?: EvaluationContext): string[] {
     const keys = new Set<string>([...this.snapshot.keys(), ...this.overrides.keys()]);
     return [...keys].filter((key) => this.isEnabled(key, context)).sort();
+  }
+
+  /** @internal Exposure counters by flag key, for the analytics module. */
+  exposureCounters(): Map<string, import('./analytics/exposure.js').ExposureCounter> {
+    const counters = new Map<string, import('./analytics/exposure.js').ExposureCounter>();
+    for (const [key, entry] of this.snapshot.allEntries()) counters.set(key, entry.exposure);
+    return counters;
+  }
+
+  /**
+   * One scheduling step: guards every active release against its metrics (holding or rolling
+   * back), then moves phases along (`releases.tick()`), then folds exposure data into the store.
+   * Run it from your scheduler, e.g. every minute.
+   */
+  async tick(): Promise<TickResult & { guarded: readonly GuardAction[] }> {
+    const guarded = await this.analytics.checkReleases();
+    const moved = await this.releases.tick();
+    await this.analytics.flush();
+    return { ...moved, guarded };
   }
 
   /** Every flag in this client's snapshot, sorted by key. */

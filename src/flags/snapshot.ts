@@ -1,9 +1,13 @@
+import { ExposureCounter } from '../analytics/exposure.js';
 import { CompiledFlag } from './evaluate.js';
 import { FLAG_STATES, type Flag, type FlagState } from './model.js';
 
-interface Entry {
+/** What the snapshot holds per flag: the compiled flag and its exposure counters. */
+export interface SnapshotEntry {
   readonly version: number;
   readonly compiled: CompiledFlag;
+  /** Survives updates of the flag; dropped when the flag is deleted. */
+  readonly exposure: ExposureCounter;
 }
 
 /** Counts of flags by state. */
@@ -24,11 +28,21 @@ export interface AppliedChange {
  * can arrive in any order.
  */
 export class FlagSnapshot {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, SnapshotEntry>();
 
-  /** The compiled flag for `key`, if present. The hot path. */
+  /** The entry for `key`, if present. The hot path. */
+  entry(key: string): SnapshotEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** The compiled flag for `key`, if present. */
   compiled(key: string): CompiledFlag | undefined {
     return this.entries.get(key)?.compiled;
+  }
+
+  /** Every entry held. */
+  allEntries(): IterableIterator<[string, SnapshotEntry]> {
+    return this.entries.entries();
   }
 
   /** The store version held for `key` (0 when absent). */
@@ -46,7 +60,7 @@ export class FlagSnapshot {
       return { changed: true, previous };
     }
     if (current && version !== 0 && current.version !== 0 && version <= current.version) return { changed: false, previous };
-    this.entries.set(key, { version, compiled: new CompiledFlag(flag) });
+    this.entries.set(key, { version, compiled: new CompiledFlag(flag), exposure: current?.exposure ?? new ExposureCounter() });
     return { changed: true, previous };
   }
 
