@@ -6,6 +6,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'redis/index': 'src/redis/index.ts',
     'postgres/index': 'src/postgres/index.ts',
+    'openfeature/index': 'src/openfeature/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -23,7 +23,8 @@ beforeAll(() => {
   const installed = join(project, 'node_modules', 'phasegate');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', join(project, filename), '-C', installed, '--strip-components=1']);
-  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg']) {
+  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg', '@openfeature/server-sdk', '@openfeature/core']) {
+    mkdirSync(join(project, 'node_modules', dependency, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', dependency), join(project, 'node_modules', dependency), 'dir');
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
@@ -64,16 +65,18 @@ describe('the published package', () => {
       `import { RedisStore } from 'phasegate/redis';
        import { PostgresStore } from 'phasegate/postgres';
        import { runStorageConformance } from 'phasegate/testing';
-       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof runStorageConformance]));`,
+       import { PhasegateProvider } from 'phasegate/openfeature';
+       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof runStorageConformance, typeof PhasegateProvider]));`,
     );
     writeFileSync(
       join(project, 'adapters.cjs'),
       `const { RedisStore } = require('phasegate/redis');
        const { PostgresStore } = require('phasegate/postgres');
-       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore]));`,
+       const { PhasegateProvider } = require('phasegate/openfeature');
+       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof PhasegateProvider]));`,
     );
-    expect(JSON.parse(run('adapters.mjs'))).toEqual(['function', 'function', 'function']);
-    expect(JSON.parse(run('adapters.cjs'))).toEqual(['function', 'function']);
+    expect(JSON.parse(run('adapters.mjs'))).toEqual(['function', 'function', 'function', 'function']);
+    expect(JSON.parse(run('adapters.cjs'))).toEqual(['function', 'function', 'function']);
   });
 
   it('requires from CJS and evaluates', () => {
