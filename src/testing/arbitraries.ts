@@ -84,3 +84,13 @@ export function timeArbitrary(): fc.Arbitrary<number> {
   const base = Date.UTC(2026, 0, 1);
   return fc.integer({ min: base - 86_400_000, max: base + 366 * 86_400_000 });
 }
+
+/** Rollout plans as `gate.releases.plan` accepts them: 1–6 phases, non-decreasing percentages, unique names. */
+export function rolloutPlanArbitrary(): fc.Arbitrary<{ phases: Array<{ name: string; percentage: number; durationMs: number }> }> {
+  return fc
+    .array(fc.tuple(percentageArbitrary(), fc.integer({ min: 0, max: 14 * 86_400_000 })), { minLength: 1, maxLength: 6 })
+    .map((raw) => {
+      const percentages = raw.map(([p]) => p).sort((a, b) => a - b);
+      return { phases: raw.map(([, durationMs], i) => ({ name: `phase-${i + 1}`, percentage: percentages[i]!, durationMs })) };
+    });
+}

@@ -64,6 +64,7 @@ export {
   flagKeyArbitrary,
   percentageArbitrary,
   ringArbitrary,
+  rolloutPlanArbitrary,
   strategyArbitrary,
   timeArbitrary,
   userIdArbitrary,
@@ -72,3 +73,14 @@ export type { UserIdArbitraryOptions } from './arbitraries.js';
 
 export { runStorageConformance } from './conformance.js';
 export type { StorageConformanceOptions, TestApi } from './conformance.js';
+
+export { phaseAt, simulateRollout } from './simulation.js';
+export type { Simulation, SimulationInput, SimulationStep, SimulatedRelease } from './simulation.js';
+export {
+  RolloutAssertionError,
+  assertExposureWithinPlan,
+  assertFeatureDependency,
+  assertMonotonicExposure,
+  assertStableAssignment,
+  usersWith,
+} from './assertions.js';

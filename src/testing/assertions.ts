@@ -1,0 +1,130 @@
+import { evaluateFlag } from '../flags/evaluate.js';
+import type { EvaluationContext, Flag } from '../flags/model.js';
+import type { Simulation, SimulationStep } from './simulation.js';
+
+/** A rollout property that does not hold, with the counterexample that shows it. */
+export class RolloutAssertionError extends Error {
+  /** The user, time and flag state that break the property. */
+  readonly counterexample: Readonly<Record<string, string | number | null>>;
+
+  constructor(message: string, counterexample: Record<string, string | number | null>) {
+    const details = Object.entries(counterexample)
+      .map(([key, value]) => `  ${key}: ${value}`)
+      .join('\n');
+    super(`${message}\n${details}`);
+    this.name = 'RolloutAssertionError';
+    this.counterexample = counterexample;
+  }
+}
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/**
+ * No user who got a feature loses it before the rollout completes.
+ * @throws RolloutAssertionError naming the user, the feature, both times and both flag states.
+ */
+export function assertMonotonicExposure(simulation: Simulation, options: { features?: readonly string[] } = {}): void {
+  const features = options.features ?? simulation.features;
+  for (let i = 1; i < simulation.steps.length; i++) {
+    const before = simulation.steps[i - 1]!;
+    const after = simulation.steps[i]!;
+    for (const feature of features) {
+      const now = after.enabled.get(feature) ?? new Set<string>();
+      for (const userId of before.enabled.get(feature) ?? []) {
+        if (!now.has(userId)) {
+          throw new RolloutAssertionError(`User '${userId}' lost '${feature}' during the rollout`, {
+            user: userId,
+            feature,
+            hadItAt: iso(before.at),
+            lostItAt: iso(after.at),
+            stateBefore: before.states.get(feature) ?? null,
+            stateAfter: after.states.get(feature) ?? null,
+            phaseBefore: before.phase,
+            phaseAfter: after.phase,
+          });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Exposure never exceeds the plan's percentage by more than the statistical bound
+ * (`sigmas` binomial standard deviations, default 3.3 ≈ 99.9%).
+ */
+export function assertExposureWithinPlan(simulation: Simulation, options: { sigmas?: number } = {}): void {
+  const sigmas = options.sigmas ?? 3.3;
+  const n = simulation.users.length;
+  for (const step of simulation.steps) {
+    if (step.plannedPercentage === null) continue;
+    const p = step.plannedPercentage / 100;
+    const bound = n * p + sigmas * Math.sqrt(n * p * (1 - p)) + 1;
+    for (const [feature, users] of step.enabled) {
+      if (users.size > bound) {
+        throw new RolloutAssertionError(`'${feature}' reached more users than its plan allows`, {
+          feature,
+          at: iso(step.at),
+          phase: step.phase,
+          plannedPercentage: step.plannedPercentage,
+          exposedUsers: users.size,
+          allowedUsers: Math.floor(bound),
+          state: step.states.get(feature) ?? null,
+        });
+      }
+    }
+  }
+}
+
+/** Nobody ever has `feature` without `requires` at the same time. */
+export function assertFeatureDependency(simulation: Simulation, dependency: { feature: string; requires: string }): void {
+  for (const step of simulation.steps) {
+    const dependent = step.enabled.get(dependency.feature) ?? new Set<string>();
+    const required = step.enabled.get(dependency.requires) ?? new Set<string>();
+    for (const userId of dependent) {
+      if (!required.has(userId)) {
+        throw new RolloutAssertionError(`User '${userId}' has '${dependency.feature}' without '${dependency.requires}'`, {
+          user: userId,
+          at: iso(step.at),
+          feature: dependency.feature,
+          featureState: step.states.get(dependency.feature) ?? null,
+          requires: dependency.requires,
+          requiredState: step.states.get(dependency.requires) ?? null,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * A configuration change that should not move anyone moved nobody: every user gets the same
+ * answer from `after` as from `before`, except users named in `allowedToChange` (for example
+ * a user just added to `enabledUsers`).
+ */
+export function assertStableAssignment(
+  before: Flag,
+  after: Flag,
+  users: ReadonlyArray<string | EvaluationContext>,
+  options: { at?: number; allowedToChange?: readonly string[] } = {},
+): void {
+  const at = options.at ?? before.updatedAt;
+  const allowed = new Set(options.allowedToChange ?? []);
+  for (const user of users) {
+    const context = typeof user === 'string' ? { userId: user } : user;
+    if (context.userId !== undefined && allowed.has(context.userId)) continue;
+    const was = evaluateFlag(before, context, at);
+    const is = evaluateFlag(after, context, at);
+    if (was.enabled !== is.enabled) {
+      throw new RolloutAssertionError(`User '${context.userId ?? '(none)'}' moved when '${before.key}' changed`, {
+        user: context.userId ?? null,
+        at: iso(at),
+        before: `${was.enabled ? 'on' : 'off'} (${was.reason}${was.bucket !== undefined ? `, bucket ${was.bucket}` : ''})`,
+        after: `${is.enabled ? 'on' : 'off'} (${is.reason}${is.bucket !== undefined ? `, bucket ${is.bucket}` : ''})`,
+      });
+    }
+  }
+}
+
+/** The users with `feature` at a step (a convenience for custom properties). */
+export function usersWith(step: SimulationStep, feature: string): ReadonlySet<string> {
+  return step.enabled.get(feature) ?? new Set<string>();
+}
