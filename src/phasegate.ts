@@ -229,6 +229,8 @@ export class Phasegate {
   private async load(): Promise<void> {
     const seen = new Set<string>();
     try {
+      // Only list once notifications flow, so a write between the two cannot be missed.
+      await this.store.subscribed?.();
       for await (const record of iterateRecords(this.store, Collections.flags)) {
         const flag = parseStoredFlag(record, this.store.name);
         seen.add(flag.key);

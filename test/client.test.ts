@@ -346,3 +346,25 @@ describe('overrides and the test gate', () => {
     expect(gate.isEnabled('ramp', { userId: 'u' })).toBe(true);
   });
 });
+
+describe('subscription before load', () => {
+  it('waits for notifications to flow before listing, so no write falls in between', async () => {
+    // Notifications start 50 ms after subscribe (like a LISTEN being set up); a write lands at 10 ms.
+    class SlowSubscriptionStore extends MemoryStore {
+      private live = false;
+      private ready = Promise.resolve();
+      override subscribe(listener: Parameters<MemoryStore['subscribe']>[0]): () => void {
+        this.ready = new Promise((resolve) => setTimeout(() => ((this.live = true), resolve()), 50));
+        return super.subscribe((event) => this.live && listener(event));
+      }
+      subscribed(): Promise<void> {
+        return this.ready;
+      }
+    }
+    const store = new SlowSubscriptionStore();
+    const writer = setTimeout(() => void store.put(Collections.flags, 'late', makeFlag({ key: 'late', state: 'enabled' }), 0), 10);
+    const gate = await createPhasegate({ store });
+    clearTimeout(writer);
+    expect(gate.isEnabled('late')).toBe(true);
+  });
+});

@@ -50,6 +50,8 @@ export class PostgresStore implements Store {
   private readonly reconnectIntervalMs: number;
   private listener: pg.Client | undefined;
   private listening = false;
+  private firstListen: Promise<void> = Promise.resolve();
+  private firstListenDone: (() => void) | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private available = true;
@@ -222,6 +224,7 @@ export class PostgresStore implements Store {
     this.listeners.add(listener);
     if (!this.listening) {
       this.listening = true;
+      this.firstListen = new Promise((resolve) => (this.firstListenDone = resolve));
       void this.listen();
     }
     return () => this.listeners.delete(listener);
@@ -274,7 +277,16 @@ export class PostgresStore implements Store {
       this.setAvailable(true);
     } catch (error) {
       onLost(error as Error);
+    } finally {
+      // The first attempt is over, LISTEN or not: never keep a caller waiting on an outage.
+      this.firstListenDone?.();
+      this.firstListenDone = undefined;
     }
+  }
+
+  /** Resolves once the first LISTEN attempt has finished (normally: notifications are flowing). */
+  subscribed(): Promise<void> {
+    return this.firstListen;
   }
 
   private setAvailable(available: boolean, error?: Error): void {

@@ -85,6 +85,7 @@ export class RedisStore implements Store {
   private readonly prefix: string;
   private readonly channel: string;
   private subscriber: Redis | undefined;
+  private subscription: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private available = true;
   private closed = false;
@@ -224,7 +225,15 @@ export class RedisStore implements Store {
         // Not one of ours: ignore foreign messages on the channel.
       }
     });
-    subscriber.subscribe(this.channel).catch((error: Error) => this.setAvailable(false, error));
+    this.subscription = subscriber.subscribe(this.channel).then(
+      () => undefined,
+      (error: Error) => this.setAvailable(false, error),
+    );
+  }
+
+  /** Resolves once the change channel's SUBSCRIBE has been acknowledged. */
+  subscribed(): Promise<void> {
+    return this.subscription;
   }
 
   private setAvailable(available: boolean, error?: Error): void {

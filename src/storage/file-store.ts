@@ -49,6 +49,7 @@ export class FileStore implements Store {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly watchEnabled: boolean;
   private watcher: FSWatcher | undefined;
+  private watching: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
   private closed = false;
   private readonly pendingRefresh = new Set<string>();
@@ -105,8 +106,13 @@ export class FileStore implements Store {
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
-    if (this.watchEnabled) void this.ensureDirectory().then(() => this.startWatching(), () => {});
+    if (this.watchEnabled) this.watching = this.ensureDirectory().then(() => this.startWatching(), () => {});
     return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once the directory watcher is running. */
+  subscribed(): Promise<void> {
+    return this.watching;
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,12 @@ export interface Store {
    * Returns a function that stops listening.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * Optional: resolves once notifications are actually flowing after `subscribe` (a LISTEN or
+   * SUBSCRIBE acknowledged, a watcher started). Clients await it before their first load, so
+   * no write can fall between the load and the subscription. Should not reject.
+   */
+  subscribed?(): Promise<void>;
   /** Releases connections and timers. The store is unusable afterwards. */
   close(): Promise<void>;
 }

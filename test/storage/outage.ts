@@ -47,7 +47,7 @@ export async function followsThroughNotification(openStore: () => Store): Promis
   try {
     const remote: string[] = [];
     second.events.on('flag:changed', ({ key, source }) => remote.push(`${source}:${key}`));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // No settling delay: a client is following the store as soon as createPhasegate resolves.
     const key = `follow-${Date.now()}`;
     await first.flags.create({ key, state: 'enabled' });
     await vi.waitFor(() => expect(second.isEnabled(key)).toBe(true), { timeout: 1000 });
