@@ -7,6 +7,7 @@ export default defineConfig({
     'redis/index': 'src/redis/index.ts',
     'postgres/index': 'src/postgres/index.ts',
     'openfeature/index': 'src/openfeature/index.ts',
+    'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

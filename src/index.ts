@@ -138,3 +138,8 @@ export { leastSquaresSlope, quantile, summarize, trendOf } from './analytics/sta
 export type { MetricStatistics, Observation, Trend } from './analytics/statistics.js';
 export { HyperLogLog } from './analytics/hyperloglog.js';
 export { toPrometheus } from './analytics/prometheus.js';
+
+export { gatherOverview } from './cli/overview.js';
+export type { Overview } from './cli/overview.js';
+export { renderStatus } from './cli/status-screen.js';
+export { renderDashboardHtml } from './cli/dashboard-html.js';

@@ -302,7 +302,7 @@ export class Analytics {
     const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0);
     const score = Math.max(0, 100 - penalty);
     const status = metrics.some((m) => m.severity === 'critical') || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-    return { version, score, status, metrics, recommendations: recommend(version, metrics, status, this.minimumSamples) };
+    return { version, score, status, metrics, recommendations: recommend(version, release, metrics, status, this.minimumSamples, this.evaluationWindowMs) };
   }
 
   /**
@@ -451,17 +451,37 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function recommend(version: string, metrics: readonly MetricHealth[], status: ReleaseHealth['status'], minimumSamples: number): string[] {
+function recommend(
+  version: string,
+  release: Release | undefined,
+  metrics: readonly MetricHealth[],
+  status: ReleaseHealth['status'],
+  minimumSamples: number,
+  windowMs: number,
+): string[] {
+  if (release?.status === 'rolled_back') {
+    return [`Release ${version} was rolled back (${release.rollback?.reason ?? 'no reason recorded'}): ship the fix as a new release.`];
+  }
+  const window = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${Math.round(windowMs / 60_000)} min`;
   if (metrics.length === 0) {
-    return [`No metrics recorded for release ${version} yet: record error_rate and crash_rate for it before advancing.`];
+    return release?.status === 'released'
+      ? [`Release ${version} is fully released; no metrics for it in the last ${window}.`]
+      : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
   }
   const advice: string[] = [];
+  const active = release === undefined || isActive(release.status) || release.status === 'planned';
   for (const m of metrics) {
     const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
     if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);
     else if (m.severity === 'warning') advice.push(`${where}: hold release ${version} in its phase until it recovers.`);
-    else if (m.samples < minimumSamples) advice.push(`${m.metric} has only ${m.samples} sample(s) in the window: wait for at least ${minimumSamples} before deciding.`);
+    else if (active && m.samples < minimumSamples) advice.push(`${m.metric} has only ${m.samples} sample(s) in the last ${window}: wait for at least ${minimumSamples} before deciding.`);
   }
-  if (status === 'healthy' && advice.length === 0) advice.push(`All watched metrics of release ${version} are within their limits: it is safe to advance.`);
+  if (status === 'healthy' && advice.length === 0) {
+    advice.push(
+      release?.status === 'released'
+        ? `Release ${version} is fully released and its watched metrics are within their limits.`
+        : `All watched metrics of release ${version} are within their limits: it is safe to advance.`,
+    );
+  }
   return advice;
 }

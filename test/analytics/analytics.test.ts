@@ -164,7 +164,13 @@ describe('health', () => {
     expect(bad.recommendations[0]).toBe('error_rate is 20 (must stay below 5): roll back release 1.0.0 now and investigate.');
     expect(good).toMatchObject({ status: 'healthy', score: 100 });
     expect(good.recommendations).toEqual(['All watched metrics of release 2.0.0 are within their limits: it is safe to advance.']);
-    expect((await gate.analytics.health('3.0.0')).recommendations[0]).toMatch(/No metrics recorded for release 3\.0\.0/);
+    expect((await gate.analytics.health('3.0.0')).recommendations[0]).toBe('No metrics for release 3.0.0 in the last 1 h: record error_rate and crash_rate for it before advancing.');
+    await gate.releases.start('1.0.0');
+    await gate.tick(); // the guard sees its critical error rate and rolls it back
+    expect((await gate.releases.get('1.0.0'))!.status).toBe('rolled_back');
+    expect((await gate.analytics.health('1.0.0')).recommendations).toEqual([
+      expect.stringMatching(/^Release 1\.0\.0 was rolled back \(error_rate 20 is above its limit 5 in phase beta \(critical\)\): ship the fix as a new release\.$/),
+    ]);
   });
 
   it('survives a restart: aggregates come back from the store', async () => {

@@ -1,0 +1,111 @@
+import { explainEvaluation } from '../flags/evaluate.js';
+import type { AccessLevel, Flag, FlagState, Strategy } from '../flags/model.js';
+import { NotFoundError } from '../errors.js';
+import { arg, instant, list, numeric, text, type Command, type CommandContext, type Options } from './context.js';
+import { describeStrategy } from './status-screen.js';
+import { UsageError } from './usage.js';
+
+function strategyFrom(options: Options): Strategy | undefined {
+  const percentage = numeric(options, 'percentage', 'flag');
+  const users = list(options, 'users');
+  const rings = list(options, 'rings');
+  const start = instant(options, 'ramp-start', 'flag');
+  const end = instant(options, 'ramp-end', 'flag');
+  const given = [percentage !== undefined, users !== undefined, rings !== undefined, start !== undefined || end !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError('give one strategy: --percentage, --users, --rings, or --ramp-start with --ramp-end', 'flag');
+  if (percentage !== undefined) return { type: 'percentage', percentage };
+  if (users !== undefined) return { type: 'userList', userIds: users };
+  if (rings !== undefined) return { type: 'ring', rings };
+  if (start !== undefined || end !== undefined) {
+    if (start === undefined || end === undefined) throw new UsageError('--ramp-start and --ramp-end go together', 'flag');
+    return { type: 'gradual', startAt: start, endAt: end };
+  }
+  return undefined;
+}
+
+function summary(flag: Flag): string {
+  return `${flag.key}  ${flag.state}  ${describeStrategy(flag)}${flag.description ? `  — ${flag.description}` : ''}`;
+}
+
+function details(flag: Flag): string {
+  return [
+    `key:          ${flag.key}`,
+    `state:        ${flag.state}`,
+    `strategy:     ${flag.strategy.type} (${describeStrategy(flag)})`,
+    `description:  ${flag.description || '-'}`,
+    `listed users: ${flag.enabledUsers.length}`,
+    `salt:         ${flag.salt ?? `${flag.key} (the key)`}`,
+    ...(flag.accessLevel ? [`access level: ${flag.accessLevel}`] : []),
+    `hash version: ${flag.hashVersion}`,
+    `updated:      ${new Date(flag.updatedAt).toISOString()}`,
+  ].join('\n');
+}
+
+const create: Command = async ({ gate, args, options, out }) => {
+  const key = args[0] ?? '';
+  if (!key) throw new UsageError('missing KEY', 'flag');
+  const strategy = strategyFrom(options);
+  const flag = await gate.flags.create({
+    key,
+    ...(text(options, 'state') ? { state: text(options, 'state') as FlagState } : {}),
+    ...(strategy ? { strategy } : {}),
+    ...(text(options, 'description') !== undefined ? { description: text(options, 'description')! } : {}),
+    ...(text(options, 'salt') ? { salt: text(options, 'salt')! } : {}),
+    ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
+    ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
+  });
+  out(`created ${summary(flag)}`, flag);
+};
+
+const set: Command = async (context) => {
+  const { gate, options, out } = context;
+  const key = arg(context, 0, 'KEY', 'flag');
+  const strategy = strategyFrom(options);
+  const change = {
+    ...(text(options, 'state') ? { state: text(options, 'state') as FlagState } : {}),
+    ...(strategy ? { strategy } : {}),
+    ...(text(options, 'description') !== undefined ? { description: text(options, 'description')! } : {}),
+    ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
+    ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
+  };
+  if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give --state, a strategy option, --description, --access-level or --users-on', 'flag');
+  const flag = await gate.flags.update(key, change);
+  out(`updated ${summary(flag)}`, flag);
+};
+
+const show: Command = async (context) => {
+  const key = arg(context, 0, 'KEY', 'flag');
+  const flag = await context.gate.flags.get(key);
+  if (!flag) throw new NotFoundError('Flag', key);
+  context.out(details(flag), flag);
+};
+
+const listFlags: Command = async ({ gate, out }) => {
+  const flags = await gate.flags.list();
+  out(flags.length ? flags.map(summary).join('\n') : 'no flags', flags);
+};
+
+const remove: Command = async (context) => {
+  const key = arg(context, 0, 'KEY', 'flag');
+  await context.gate.flags.delete(key);
+  context.out(`deleted ${key}`, { deleted: key });
+};
+
+const evaluate: Command = async (context) => {
+  const { gate, options, out } = context;
+  const key = arg(context, 0, 'KEY', 'flag');
+  if (!(await gate.flags.get(key))) throw new NotFoundError('Flag', key);
+  const evaluationContext = {
+    ...(text(options, 'user') ? { userId: text(options, 'user')! } : {}),
+    ...(text(options, 'ring') ? { ring: text(options, 'ring')! } : {}),
+    ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
+  };
+  const result = gate.evaluate(key, evaluationContext);
+  const lines = [`${result.enabled ? 'on' : 'off'}  reason ${result.reason}${result.bucket !== undefined ? `  bucket ${result.bucket} (threshold ${result.threshold})` : ''}`, explainEvaluation(result)];
+  out(lines.join('\n'), result);
+};
+
+/** `phasegate flag …` */
+export const flagCommands: Readonly<Record<string, Command>> = { create, list: listFlags, show, set, delete: remove, eval: evaluate };
+
+export type { CommandContext };

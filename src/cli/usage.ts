@@ -1,0 +1,89 @@
+/** A mistake in how the CLI was called: exit code 2. */
+export class UsageError extends Error {
+  readonly command: string | undefined;
+
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.command = command;
+  }
+}
+
+/** Help text per command group. */
+export const HELP: Readonly<Record<string, string>> = {
+  main: `phasegate — phased rollouts from the command line
+
+Usage: phasegate <command> [options]
+
+Commands:
+  flag       create | list | show | set | delete | eval
+  release    plan | start | advance | hold | resume | tick | complete | rollback | status | list
+  ea         enroll | approve | activate | suspend | reinstate | graduate | feedback | feature | stats | user
+  metric     record | stats | health | report
+  status     a one-screen dashboard of flags, releases, early access and alerts
+  dashboard  write a self-contained HTML dashboard (--out FILE.html)
+
+Store (default ./.phasegate):
+  --store DIR        a FileStore directory (or PHASEGATE_STORE)
+  --redis URL        a shared Redis store (needs ioredis)
+  --postgres URL     a shared PostgreSQL store (needs pg)
+
+Global options:
+  --json             machine-readable output
+  --at ISO-TIME      act as if the time were this (simulations, tests)
+  --help             help for any command
+
+Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
+  flag: `Usage:
+  phasegate flag create KEY [--state S] [--description TEXT] [strategy options] [--salt S] [--access-level L]
+  phasegate flag list
+  phasegate flag show KEY
+  phasegate flag set KEY [--state S] [--description TEXT] [strategy options] [--users-on a,b]
+  phasegate flag delete KEY
+  phasegate flag eval KEY [--user ID] [--ring R] [--access-level L]
+
+States: enabled, disabled, rollout, beta, deprecated
+Strategy options (one of):
+  --percentage P                       percentage rollout (0-100, up to three decimals)
+  --users a,b,c                        user list
+  --rings canary,internal              rings
+  --ramp-start ISO --ramp-end ISO      gradual ramp between two instants`,
+  release: `Usage:
+  phasegate release plan VERSION --type T [--features a,b] [--fixes "x;y"] [--breaking "x;y"] [--description TEXT]
+  phasegate release start|advance|resume|complete VERSION [--by NAME]
+  phasegate release hold VERSION --reason TEXT [--by NAME]
+  phasegate release rollback VERSION --reason TEXT [--by NAME]
+  phasegate release tick
+  phasegate release status VERSION
+  phasegate release list
+
+Types: major, minor, patch, hotfix, beta, alpha`,
+  ea: `Usage:
+  phasegate ea enroll --user ID --email EMAIL [--level L]
+  phasegate ea approve|activate|reinstate|graduate USER [--by NAME]
+  phasegate ea suspend USER --reason TEXT [--by NAME]
+  phasegate ea feedback USER FEATURE [--rating 1-5] [--text TEXT]
+  phasegate ea feature create KEY --level L [--cap N] [--rollout P] [--description TEXT]
+  phasegate ea feature update KEY [--level L] [--cap N] [--rollout P] [--enable | --disable]
+  phasegate ea feature list
+  phasegate ea stats
+  phasegate ea user USER
+
+Levels: alpha, beta, preview, stable (alpha members get beta and preview features too)`,
+  metric: `Usage:
+  phasegate metric record NAME VALUE [--release VERSION] [--feature KEY]
+  phasegate metric stats NAME [--release VERSION] [--feature KEY] [--window-hours H]
+  phasegate metric health VERSION
+  phasegate metric report [--format json|prometheus] [--window-hours H]`,
+  status: `Usage:
+  phasegate status
+
+One screen: flags by state, releases in flight with phase, exposure and health,
+early-access numbers, and open alerts.`,
+  dashboard: `Usage:
+  phasegate dashboard --out FILE.html
+
+Writes a self-contained HTML page (no external assets) with charts: each release's exposure
+over time against its plan, each metric against its threshold with alerts marked, and the
+early-access funnel by status and level.`,
+};
