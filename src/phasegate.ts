@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from './clock.js';
 import { PhasegateError, StoreError, ValidationError, toError } from './errors.js';
 import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
-import { isOnReason, notFoundResult, type EvaluationResult } from './flags/evaluate.js';
+import { isOnReason, notFoundResult, type CompiledFlag, type EvaluationResult } from './flags/evaluate.js';
 import { Flags, parseStoredFlag } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagSnapshot } from './flags/snapshot.js';
@@ -67,6 +67,8 @@ export class Phasegate {
 
   private readonly snapshot = new FlagSnapshot();
   private readonly overrides = new Map<string, boolean>();
+  /** Mirrors `overrides.size !== 0` as a plain field: `Map#size` is an accessor call on the hot path. */
+  private hasOverrides = false;
   private readonly warnedDeprecated = new Set<string>();
   private readonly unsubscribe: () => void;
   /** Keys this client is writing; their notifications wait, so our own write is reported as local. */
@@ -122,21 +124,27 @@ export class Phasegate {
    */
   isEnabled(flagKey: string, context?: EvaluationContext): boolean {
     try {
-      if (this.overrides.size !== 0) {
+      if (this.hasOverrides) {
         const forced = this.overrides.get(flagKey);
         if (forced !== undefined) return forced;
       }
       const entry = this.snapshot.entry(flagKey);
       if (entry === undefined) return false;
-      const reason = entry.compiled.decide(context, this.clock);
-      if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(flagKey, reason);
-      const enabled = isOnReason(reason);
+      const quick = entry.compiled.quick(context, this.clock);
+      // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
+      const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry.compiled, flagKey, context);
       if (this.trackExposure) entry.exposure.record(enabled, context?.userId, this.now);
       return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
       return false;
     }
+  }
+
+  private decideAndReport(compiled: CompiledFlag, flagKey: string, context: EvaluationContext | undefined): boolean {
+    const reason = compiled.decide(context, this.clock);
+    if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(flagKey, reason);
+    return isOnReason(reason);
   }
 
   /**
@@ -201,11 +209,13 @@ export class Phasegate {
   override(flagKey: string, enabled: boolean | undefined): void {
     if (enabled === undefined) this.overrides.delete(flagKey);
     else this.overrides.set(flagKey, enabled);
+    this.hasOverrides = this.overrides.size !== 0;
   }
 
   /** Removes every override. */
   clearOverrides(): void {
     this.overrides.clear();
+    this.hasOverrides = false;
   }
 
   /** Whether the store is currently reachable (as far as this client knows). */

@@ -1,4 +1,4 @@
-import { hashPrefix, hashWithPrefix } from '../flags/hash.js';
+import { hashPrefix, hashWithPrefixInt32 } from '../flags/hash.js';
 
 const PRECISION = 12;
 const REGISTERS = 1 << PRECISION;
@@ -18,9 +18,9 @@ export class HyperLogLog {
 
   /** Adds an id. */
   add(id: string): void {
-    const hash = hashWithPrefix(NO_PREFIX, id);
+    const hash = hashWithPrefixInt32(NO_PREFIX, id);
     const index = hash >>> (32 - PRECISION);
-    const rank = Math.min(Math.clz32((hash << PRECISION) | 0) + 1, 32 - PRECISION + 1);
+    const rank = Math.min(Math.clz32(hash << PRECISION) + 1, 32 - PRECISION + 1);
     if (rank > this.registers[index]!) this.registers[index] = rank;
   }
 

@@ -1,4 +1,4 @@
-import { hashPrefix, hashWithPrefix, type HashPrefix } from './hash.js';
+import { hashPrefix, hashWithPrefixInt32, type HashPrefix } from './hash.js';
 
 /** Number of buckets users are spread over: 100,000 gives 0.001% granularity. */
 export const BUCKET_COUNT = 100_000;
@@ -19,7 +19,7 @@ export function prepareSalt(salt: string): BucketSalt {
 
 /** The bucket (0–99,999) of `userId` under a prepared salt. */
 export function bucketWithSalt(salt: BucketSalt, userId: string): number {
-  return hashWithPrefix(salt, userId) % BUCKET_COUNT;
+  return (hashWithPrefixInt32(salt, userId) >>> 0) % BUCKET_COUNT;
 }
 
 /**

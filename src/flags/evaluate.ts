@@ -137,6 +137,12 @@ export class CompiledFlag {
   private readonly salt: BucketSalt;
   private readonly threshold: number;
   private readonly betaLevel: AccessLevel | undefined;
+  /**
+   * The hot path, specialised once per flag: 1 on, 0 off, -1 "ask {@link CompiledFlag.decide}"
+   * (deprecated flags, beta flags, malformed contexts), so events and reasons stay exact.
+   * A property test holds it equal to `decide`.
+   */
+  readonly quick: (context: EvaluationContext | undefined, clock: Clock) => number;
 
   constructor(flag: Flag) {
     this.flag = flag;
@@ -147,6 +153,50 @@ export class CompiledFlag {
     this.salt = prepareSalt(flag.salt ?? flag.key);
     this.threshold = strategy.type === 'percentage' ? thresholdFor(strategy.percentage) : 0;
     this.betaLevel = flag.accessLevel;
+    this.quick = this.specialise();
+  }
+
+  private specialise(): (context: EvaluationContext | undefined, clock: Clock) => number {
+    const flag = this.flag;
+    if (flag.state === 'enabled') return () => 1;
+    if (flag.state === 'disabled') return () => 0;
+    if (flag.state !== 'rollout') return () => -1;
+    const strategy = flag.strategy;
+    const listed = this.listedUsers;
+    const anyListed = listed.size > 0;
+    if (strategy.type === 'percentage') {
+      const salt = this.salt;
+      const threshold = this.threshold;
+      return (context) => {
+        if (context == null) return 0;
+        const userId = context.userId;
+        if (typeof userId !== 'string') return userId === undefined ? 0 : -1;
+        if (userId.length === 0) return 0;
+        if (anyListed && listed.has(userId)) return 1;
+        return bucketWithSalt(salt, userId) < threshold ? 1 : 0;
+      };
+    }
+    if (strategy.type === 'userList') {
+      const users = this.strategyUsers;
+      return (context) => {
+        if (context == null) return 0;
+        const userId = context.userId;
+        if (typeof userId !== 'string') return userId === undefined ? 0 : -1;
+        return userId.length !== 0 && (users.has(userId) || (anyListed && listed.has(userId))) ? 1 : 0;
+      };
+    }
+    if (strategy.type === 'ring') {
+      const rings = this.rings;
+      return (context) => {
+        if (context == null) return rings.has(DEFAULT_RING) ? 1 : 0;
+        const userId = context.userId;
+        const ring = context.ring;
+        if ((userId !== undefined && typeof userId !== 'string') || (ring !== undefined && typeof ring !== 'string')) return -1;
+        if (anyListed && userId !== undefined && userId.length !== 0 && listed.has(userId)) return 1;
+        return rings.has(ring ?? DEFAULT_RING) ? 1 : 0;
+      };
+    }
+    return () => -1;
   }
 
   /**

@@ -43,22 +43,6 @@ function mixBlock(h1: number, k1: number): number {
   return (Math.imul(h1, 5) + 0xe6546b64) | 0;
 }
 
-function finish(h1: number, tail: number, tailBytes: number, length: number): number {
-  if (tailBytes > 0) {
-    tail = Math.imul(tail, C1);
-    tail = (tail << 15) | (tail >>> 17);
-    tail = Math.imul(tail, C2);
-    h1 ^= tail;
-  }
-  h1 ^= length;
-  h1 ^= h1 >>> 16;
-  h1 = Math.imul(h1, 0x85ebca6b);
-  h1 ^= h1 >>> 13;
-  h1 = Math.imul(h1, 0xc2b2ae35);
-  h1 ^= h1 >>> 16;
-  return h1 >>> 0;
-}
-
 /** Precomputes the hash state of a constant prefix. */
 export function hashPrefix(text: string): HashPrefix {
   const ascii = isAscii(text);
@@ -85,24 +69,40 @@ export function referenceHash(text: string): number {
   return murmurhash3.x86.hash32(encoder.encode(text), 0);
 }
 
-/** MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of `prefix.text + id`, without allocating for ASCII ids. */
+/** MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of `prefix.text + id`, unsigned. */
 export function hashWithPrefix(prefix: HashPrefix, id: string): number {
-  if (!prefix.ascii) return referenceHash(prefix.text + id);
+  return hashWithPrefixInt32(prefix, id) >>> 0;
+}
+
+/**
+ * The same hash as a signed 32-bit integer, without allocating for ASCII ids. Two details are
+ * for speed: the block mix and finaliser are written out by hand (under `isEnabled` the call
+ * chain is deep enough that V8 stops inlining helpers), and the result stays a signed int32,
+ * because an unsigned value above 2^31 returned from a call that is not inlined is boxed as a
+ * heap number: an allocation on every other call. Callers apply `>>> 0` where it inlines.
+ */
+export function hashWithPrefixInt32(prefix: HashPrefix, id: string): number {
+  if (!prefix.ascii) return referenceHash(prefix.text + id) | 0;
   const length = id.length;
   let h1 = prefix.h1;
   let block = prefix.pendingBlock;
   let bytes = prefix.pendingBytes;
   let i = 0;
+  let k1: number;
   // Top up the prefix's partial block first, so the main loop runs on whole blocks.
   if (bytes !== 0) {
     while (bytes < 4 && i < length) {
       const c = id.charCodeAt(i++);
-      if (c > 0x7f) return referenceHash(prefix.text + id);
+      if (c > 0x7f) return referenceHash(prefix.text + id) | 0;
       block |= c << (bytes * 8);
       bytes++;
     }
     if (bytes === 4) {
-      h1 = mixBlock(h1, block);
+      k1 = Math.imul(block, C1);
+      k1 = (k1 << 15) | (k1 >>> 17);
+      h1 ^= Math.imul(k1, C2);
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
       block = 0;
       bytes = 0;
     }
@@ -113,14 +113,29 @@ export function hashWithPrefix(prefix: HashPrefix, id: string): number {
     const c1 = id.charCodeAt(i + 1);
     const c2 = id.charCodeAt(i + 2);
     const c3 = id.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) > 0x7f) return referenceHash(prefix.text + id);
-    h1 = mixBlock(h1, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+    if ((c0 | c1 | c2 | c3) > 0x7f) return referenceHash(prefix.text + id) | 0;
+    k1 = Math.imul(c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
   }
   for (; i < length; i++) {
     const c = id.charCodeAt(i);
-    if (c > 0x7f) return referenceHash(prefix.text + id);
+    if (c > 0x7f) return referenceHash(prefix.text + id) | 0;
     block |= c << (bytes * 8);
     bytes++;
   }
-  return finish(h1, block, bytes, prefix.length + length);
+  if (bytes > 0) {
+    k1 = Math.imul(block, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+  }
+  h1 ^= prefix.length + length;
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  return h1;
 }

@@ -100,3 +100,21 @@ describe('evaluator invariants', () => {
     );
   });
 });
+
+describe('the hot path', () => {
+  it('answers exactly as decide() whenever it answers at all', async () => {
+    const { compileFlag, isOnReason } = await import('../../src/flags/evaluate.js');
+    fc.assert(
+      fc.property(flagArbitrary(), fc.oneof(contextArbitrary(), fc.anything()), timeArbitrary(), (flag, context, now) => {
+        const compiled = compileFlag(flag);
+        const clock = { now: () => now };
+        const quick = compiled.quick(context as never, clock);
+        const reason = compiled.decide(context as never, clock);
+        if (quick !== -1) expect(quick === 1).toBe(isOnReason(reason));
+        // It defers only for deprecated and beta flags, ramps, and malformed contexts.
+        else expect(flag.state === 'deprecated' || flag.state === 'beta' || flag.strategy.type === 'gradual' || reason === 'INVALID_CONTEXT').toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -1,0 +1,304 @@
+// Benchmark cases. Each returns { evaluate(userId) -> boolean | Promise<boolean>, async?, close? }.
+// Every peer is fully offline: data is bootstrapped in-process and any URL it insists on points
+// at a closed loopback port.
+import murmurhash3 from 'murmurhash3js-revisited';
+
+export const FLAG = 'bench';
+export const PERCENTAGE = 10;
+const LOOPBACK = 'http://127.0.0.1:9';
+
+/** MurmurHash3 x86_32 hand-inlined over the string `bench:<id>` (no allocation): the floor. */
+function floorHash(id) {
+  // The 6 prefix bytes "bench:" are streamed first, then the id.
+  const prefix = 'bench:';
+  const length = prefix.length + id.length;
+  let h1 = 0;
+  let k1 = 0;
+  let shift = 0;
+  for (let i = 0; i < length; i++) {
+    const c = i < 6 ? prefix.charCodeAt(i) : id.charCodeAt(i - 6);
+    k1 |= c << shift;
+    shift += 8;
+    if (shift === 32) {
+      k1 = Math.imul(k1, 0xcc9e2d51);
+      k1 = (k1 << 15) | (k1 >>> 17);
+      k1 = Math.imul(k1, 0x1b873593);
+      h1 ^= k1;
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+      k1 = 0;
+      shift = 0;
+    }
+  }
+  if (shift > 0) {
+    k1 = Math.imul(k1, 0xcc9e2d51);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    k1 = Math.imul(k1, 0x1b873593);
+    h1 ^= k1;
+  }
+  h1 ^= length;
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  return h1 >>> 0;
+}
+
+const encoder = new TextEncoder();
+
+async function phasegateGate(options = {}) {
+  const { createPhasegate, MemoryStore, Collections } = await import('../dist/index.js');
+  const store = new MemoryStore();
+  const flags = options.flags ?? 1;
+  const gate = await createPhasegate({ store, trackExposure: options.trackExposure ?? false });
+  for (let i = 1; i < flags; i++) {
+    await store.put(Collections.flags, `other-${i}`, { key: `other-${i}`, description: '', state: 'rollout', strategy: { type: 'percentage', percentage: 50 }, enabledUsers: [], tags: [], metadata: {}, hashVersion: 1, createdAt: 0, updatedAt: 0 }, 0);
+  }
+  await gate.flags.create({ key: FLAG, state: options.state ?? 'rollout', strategy: options.strategy ?? { type: 'percentage', percentage: PERCENTAGE } });
+  return gate;
+}
+
+/** Expected enabled fraction per case (the bench checks each case really evaluated). */
+export const cases = {
+  floor: {
+    label: 'MurmurHash3 hand-inlined, % 100000 < 10000 (floor)',
+    kind: 'floor',
+    expected: 0.1,
+    setup: async () => ({ evaluate: (id) => floorHash(id) % 100000 < PERCENTAGE * 1000 }),
+  },
+  'murmurhash3js-revisited': {
+    label: 'murmurhash3js-revisited + TextEncoder',
+    kind: 'reference',
+    expected: 0.1,
+    setup: async () => ({ evaluate: (id) => murmurhash3.x86.hash32(encoder.encode(`bench:${id}`), 0) % 100000 < PERCENTAGE * 1000 }),
+  },
+  'phasegate isEnabled': {
+    label: 'phasegate isEnabled (percentage)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate();
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }), evaluateContext: (context) => gate.isEnabled(FLAG, context) };
+    },
+  },
+  'phasegate isEnabled + exposure': {
+    label: 'phasegate isEnabled, exposure counting on',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate({ trackExposure: true });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }), evaluateContext: (context) => gate.isEnabled(FLAG, context) };
+    },
+  },
+  'phasegate isEnabled, 10k flags': {
+    label: 'phasegate isEnabled with 10,000 flags loaded',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate({ flags: 10_000 });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
+  'phasegate evaluate': {
+    label: 'phasegate evaluate (full result)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate();
+      return { evaluate: (userId) => gate.evaluate(FLAG, { userId }).enabled };
+    },
+  },
+  'phasegate ring': {
+    label: 'phasegate isEnabled (ring)',
+    kind: 'phasegate',
+    expected: 0.5,
+    setup: async () => {
+      const gate = await phasegateGate({ strategy: { type: 'ring', rings: ['canary'] } });
+      const contexts = [{ ring: 'canary' }, { ring: 'production' }];
+      let i = 0;
+      return { evaluate: () => gate.isEnabled(FLAG, contexts[i++ & 1]) };
+    },
+  },
+  'phasegate userList 100k': {
+    label: 'phasegate isEnabled (user list of 100,000)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async (users) => {
+      const listed = users.filter((_, i) => i % 10 === 0);
+      const padding = Array.from({ length: 100_000 - listed.length }, (_, i) => `listed-${i}`);
+      const gate = await phasegateGate({ strategy: { type: 'userList', userIds: [...listed, ...padding] } });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
+  'phasegate enabled': {
+    label: 'phasegate isEnabled (enabled flag)',
+    kind: 'phasegate',
+    expected: 1,
+    setup: async () => {
+      const gate = await phasegateGate({ state: 'enabled' });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
+  'phasegate disabled': {
+    label: 'phasegate isEnabled (disabled flag)',
+    kind: 'phasegate',
+    expected: 0,
+    setup: async () => {
+      const gate = await phasegateGate({ state: 'disabled' });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
+  growthbook: {
+    label: 'GrowthBookClient evalFeature',
+    kind: 'peer',
+    expected: 0.1,
+    setup: async () => {
+      const { GrowthBookClient } = await import('@growthbook/growthbook');
+      const client = new GrowthBookClient({ apiHost: LOOPBACK, clientKey: 'sdk-bench' });
+      client.initSync({
+        payload: { features: { [FLAG]: { defaultValue: false, rules: [{ force: true, coverage: PERCENTAGE / 100, hashAttribute: 'id' }] } } },
+        streaming: false,
+      });
+      return { evaluate: (id) => client.evalFeature(FLAG, { attributes: { id } }).value === true, close: () => client.destroy() };
+    },
+  },
+  unleash: {
+    label: 'unleash-client isEnabled',
+    kind: 'peer',
+    expected: 0.1,
+    setup: async () => {
+      const { Unleash, InMemStorageProvider } = await import('unleash-client');
+      const unleash = new Unleash({
+        url: `${LOOPBACK}/api/`,
+        appName: 'phasegate-bench',
+        disableMetrics: true,
+        refreshInterval: 0,
+        storageProvider: new InMemStorageProvider(),
+        bootstrap: {
+          data: [
+            {
+              name: FLAG,
+              enabled: true,
+              strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(PERCENTAGE), stickiness: 'userId', groupId: FLAG } }],
+            },
+          ],
+        },
+      });
+      unleash.on('error', () => {}); // the loopback URL refuses, by design
+      unleash.on('warn', () => {});
+      await new Promise((resolve) => unleash.once('ready', resolve));
+      return { evaluate: (userId) => unleash.isEnabled(FLAG, { userId }), close: () => unleash.destroy() };
+    },
+  },
+  launchdarkly: {
+    label: 'LaunchDarkly node-server-sdk variation',
+    kind: 'peer',
+    async: true,
+    expected: 0.1,
+    setup: async () => {
+      const { init, integrations, basicLogger } = await import('@launchdarkly/node-server-sdk');
+      const td = new integrations.TestData();
+      await td.usePreconfiguredFlag({
+        key: FLAG,
+        version: 1,
+        on: true,
+        variations: [true, false],
+        offVariation: 1,
+        fallthrough: { rollout: { variations: [{ variation: 0, weight: PERCENTAGE * 1000 }, { variation: 1, weight: 100_000 - PERCENTAGE * 1000 }] } },
+        salt: 'bench',
+      });
+      const client = init('sdk-bench', {
+        updateProcessor: td.getFactory(),
+        sendEvents: false,
+        diagnosticOptOut: true,
+        baseUri: LOOPBACK,
+        streamUri: LOOPBACK,
+        eventsUri: LOOPBACK,
+        logger: basicLogger({ level: 'none' }),
+      });
+      await client.waitForInitialization({ timeout: 10 });
+      return { evaluate: (key) => client.variation(FLAG, { kind: 'user', key }, false), close: () => client.close() };
+    },
+  },
+  configcat: {
+    label: 'ConfigCat snapshot getValue',
+    kind: 'peer',
+    expected: 0.1,
+    setup: async () => {
+      const configcat = await import('configcat-node');
+      const config = {
+        p: { u: 'https://cdn-global.configcat.com', r: 0, s: 'bench-salt' },
+        f: { [FLAG]: { t: 0, a: 'Identifier', p: [{ p: PERCENTAGE, v: { b: true } }, { p: 100 - PERCENTAGE, v: { b: false } }], v: { b: false } } },
+      };
+      // A cache pre-filled with the config (fetch time, etag, JSON), read in offline mode.
+      const entry = `${Date.now()}\nbench-etag\n${JSON.stringify(config)}`;
+      const client = configcat.getClient('configcat-proxy/phasegate-bench', configcat.PollingMode.ManualPoll, {
+        offline: true,
+        cache: { get: () => entry, set: () => {} },
+        logger: configcat.createConsoleLogger(configcat.LogLevel.Off),
+        baseUrl: LOOPBACK,
+      });
+      await client.waitForReady();
+      const snapshot = client.snapshot();
+      return { evaluate: (identifier) => snapshot.getValue(FLAG, false, { identifier }) === true, close: () => client.dispose() };
+    },
+  },
+  'openfeature in-memory': {
+    label: 'OpenFeature getBooleanValue, in-memory provider',
+    kind: 'openfeature',
+    async: true,
+    expected: 0.1,
+    setup: async () => {
+      const { OpenFeature, InMemoryProvider } = await import('@openfeature/server-sdk');
+      const provider = new InMemoryProvider({
+        [FLAG]: {
+          variants: { on: true, off: false },
+          defaultVariant: 'off',
+          disabled: false,
+          // The in-memory provider has no rollouts: give it the same hash, the documented way.
+          contextEvaluator: (context) => (murmurhash3.x86.hash32(encoder.encode(`bench:${context.targetingKey}`), 0) % 100000 < PERCENTAGE * 1000 ? 'on' : 'off'),
+        },
+      });
+      await OpenFeature.setProviderAndWait('in-memory', provider);
+      const client = OpenFeature.getClient('in-memory');
+      return { evaluate: (targetingKey) => client.getBooleanValue(FLAG, false, { targetingKey }) };
+    },
+  },
+  'openfeature no-op (ceiling)': {
+    label: 'OpenFeature getBooleanValue, no-op provider (the SDK alone)',
+    kind: 'openfeature',
+    async: true,
+    expected: 0,
+    setup: async () => {
+      const { OpenFeature } = await import('@openfeature/server-sdk');
+      // Answers a constant: what remains is the SDK's own cost per call, the ceiling for any provider.
+      const constant = { value: false, reason: 'STATIC' };
+      const provider = {
+        metadata: { name: 'constant' },
+        runsOn: 'server',
+        resolveBooleanEvaluation: async () => constant,
+        resolveStringEvaluation: async (_, value) => ({ value }),
+        resolveNumberEvaluation: async (_, value) => ({ value }),
+        resolveObjectEvaluation: async (_, value) => ({ value }),
+      };
+      await OpenFeature.setProviderAndWait('constant', provider);
+      const client = OpenFeature.getClient('constant');
+      return { evaluate: (targetingKey) => client.getBooleanValue(FLAG, false, { targetingKey }) };
+    },
+  },
+  'openfeature phasegate': {
+    label: 'OpenFeature getBooleanValue, PhasegateProvider',
+    kind: 'openfeature',
+    async: true,
+    expected: 0.1,
+    setup: async () => {
+      const { OpenFeature } = await import('@openfeature/server-sdk');
+      const { PhasegateProvider } = await import('../dist/openfeature/index.js');
+      const gate = await phasegateGate();
+      await OpenFeature.setProviderAndWait('phasegate', new PhasegateProvider(gate));
+      const client = OpenFeature.getClient('phasegate');
+      return { evaluate: (targetingKey) => client.getBooleanValue(FLAG, false, { targetingKey }) };
+    },
+  },
+};
