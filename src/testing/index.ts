@@ -82,5 +82,6 @@ export {
   assertFeatureDependency,
   assertMonotonicExposure,
   assertStableAssignment,
+  binomialUpperBound,
   usersWith,
 } from './assertions.js';

@@ -183,3 +183,29 @@ describe('createTestGate', () => {
     expect(gate.enabledFlags()).toEqual(['a']);
   });
 });
+
+describe('binomialUpperBound', () => {
+  it('is exact for small samples and close to the normal bound for large ones', async () => {
+    const { binomialUpperBound } = await import('../../src/testing/index.js');
+    // 3 users at 1%: P(X >= 2) = 2.98e-4 and P(X >= 3) = 1e-6, so at alpha 1e-9 all 3 may be exposed.
+    expect(binomialUpperBound(3, 0.01, 1e-9)).toBe(3);
+    expect(binomialUpperBound(3, 0.01, 1e-3)).toBe(1);
+    expect(binomialUpperBound(10, 0.5, 1e-3)).toBe(10 - 1); // P(X = 10) = 1/1024 < 1e-3
+    expect(binomialUpperBound(100, 0, 1e-9)).toBe(0);
+    expect(binomialUpperBound(100, 1, 1e-9)).toBe(100);
+    const n = 100_000;
+    const bound = binomialUpperBound(n, 0.1, 1e-9);
+    const sigma = Math.sqrt(n * 0.1 * 0.9);
+    expect(bound).toBeGreaterThan(n * 0.1 + 5.5 * sigma);
+    expect(bound).toBeLessThan(n * 0.1 + 6.5 * sigma);
+  });
+
+  it('never flags an honest rollout, however few users', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(userIdArbitrary(), { minLength: 1, maxLength: 5 }), (ids) => {
+        assertExposureWithinPlan(simulateRollout({ release: healthy, users: ids, from: 0, to: 3 * Duration.week, step: Duration.week }));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
