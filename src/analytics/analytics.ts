@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import { ValidationError } from '../errors.js';
 import type { PhasegateEventEmitter } from '../events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Release, ReleaseBreach } from '../releases/model.js';

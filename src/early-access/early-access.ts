@@ -6,7 +6,7 @@ import { bucketOf, thresholdFor } from '../flags/bucket.js';
 import { accessLevelQualifies } from '../flags/evaluate.js';
 import type { Flags } from '../flags/flags.js';
 import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext } from '../flags/model.js';
-import { iterateRecords, updateRecord } from '../storage/records.js';
+import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import type { ActorOptions } from '../releases/releases.js';
@@ -153,10 +153,10 @@ export class EarlyAccess {
       updatedAt: now,
     };
     try {
-      await this.store.put(Collections.earlyAccessUsers, userId, member, 0);
+      await insertRecord(this.store, Collections.earlyAccessUsers, userId, member, 'Early-access member');
     } catch (error) {
+      // Give the email back: this enrollment did not happen.
       await this.store.delete(Collections.earlyAccessEmails, emailHash).catch(() => {});
-      if (error instanceof ConflictError) throw new AlreadyExistsError('Early-access member', userId);
       throw error;
     }
     this.events.emit('earlyAccess:enrolled', { userId, level });
@@ -288,12 +288,7 @@ export class EarlyAccess {
     const parsed = parseWith(featureInputSchema, input, 'early-access feature');
     const now = this.clock.now();
     const feature: EarlyAccessFeature = { ...parsed, holders: [], feedbackCount: 0, ratingCount: 0, ratingSum: 0, createdAt: now, updatedAt: now };
-    try {
-      await this.store.put(Collections.earlyAccessFeatures, feature.key, feature, 0);
-    } catch (error) {
-      if (error instanceof ConflictError) throw new AlreadyExistsError('Early-access feature', feature.key);
-      throw error;
-    }
+    await insertRecord(this.store, Collections.earlyAccessFeatures, feature.key, feature, 'Early-access feature');
     if (!(await this.flags.get(feature.key))) {
       await this.flags
         .create({

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { iterateRecords } from '../storage/records.js';
+import { insertRecord, iterateRecords } from '../storage/records.js';
 import { Collections, type Store, type StoredRecord } from '../storage/store.js';
 import { assertNoPollutingKeys, parseWith } from '../validation.js';
 import { HASH_VERSION } from './bucket.js';
@@ -74,13 +74,7 @@ export class Flags {
     };
     if (this.snapshot.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
     return this.write(flag.key, async () => {
-      let record: StoredRecord<Flag>;
-      try {
-        record = await this.store.put(Collections.flags, flag.key, flag, 0);
-      } catch (error) {
-        if (error instanceof ConflictError) throw new AlreadyExistsError('Flag', flag.key);
-        throw error;
-      }
+      const record = await insertRecord(this.store, Collections.flags, flag.key, flag, 'Flag');
       this.hooks.commit(flag.key, record);
       return record.value;
     });

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
+import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -53,8 +54,7 @@ export class PostgresStore implements Store {
   private firstListen: Promise<void> = Promise.resolve();
   private firstListenDone: (() => void) | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly listeners = new Set<(event: StoreEvent) => void>();
-  private available = true;
+  private readonly listeners = new StoreListeners();
   private closed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -221,13 +221,13 @@ export class PostgresStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
+    const remove = this.listeners.add(listener);
     if (!this.listening) {
       this.listening = true;
       this.firstListen = new Promise((resolve) => (this.firstListenDone = resolve));
       void this.listen();
     }
-    return () => this.listeners.delete(listener);
+    return remove;
   }
 
   async close(): Promise<void> {
@@ -261,7 +261,7 @@ export class PostgresStore implements Store {
       if (message.channel !== this.channel || !message.payload) return;
       try {
         const notice = JSON.parse(message.payload) as { c: string; k: string; v: number };
-        this.emit({ type: 'change', collection: notice.c, key: notice.k, version: notice.v });
+        this.listeners.emit({ type: 'change', collection: notice.c, key: notice.k, version: notice.v });
       } catch {
         // Not one of ours.
       }
@@ -290,18 +290,6 @@ export class PostgresStore implements Store {
   }
 
   private setAvailable(available: boolean, error?: Error): void {
-    if (this.closed || available === this.available) return;
-    this.available = available;
-    this.emit(available ? { type: 'status', available } : { type: 'status', available, ...(error ? { error } : {}) });
-  }
-
-  private emit(event: StoreEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A failing listener must not break the store.
-      }
-    }
+    if (!this.closed) this.listeners.setAvailable(available, error);
   }
 }

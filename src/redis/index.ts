@@ -4,6 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 
 // Each collection is three keys: a hash of JSON values, a hash of versions, and a sorted set
@@ -86,8 +87,7 @@ export class RedisStore implements Store {
   private readonly channel: string;
   private subscriber: Redis | undefined;
   private subscription: Promise<void> = Promise.resolve();
-  private readonly listeners = new Set<(event: StoreEvent) => void>();
-  private available = true;
+  private readonly listeners = new StoreListeners();
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -189,9 +189,9 @@ export class RedisStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
+    const remove = this.listeners.add(listener);
     this.ensureSubscriber();
-    return () => this.listeners.delete(listener);
+    return remove;
   }
 
   async close(): Promise<void> {
@@ -220,7 +220,7 @@ export class RedisStore implements Store {
       try {
         const notice = JSON.parse(message.slice(0, split)) as Notice;
         const version = Number(message.slice(split + 1));
-        this.emit({ type: 'change', collection: notice.c, key: notice.k, version });
+        this.listeners.emit({ type: 'change', collection: notice.c, key: notice.k, version });
       } catch {
         // Not one of ours: ignore foreign messages on the channel.
       }
@@ -237,19 +237,7 @@ export class RedisStore implements Store {
   }
 
   private setAvailable(available: boolean, error?: Error): void {
-    if (this.closed || available === this.available) return;
-    this.available = available;
-    this.emit(available ? { type: 'status', available } : { type: 'status', available, ...(error ? { error } : {}) });
-  }
-
-  private emit(event: StoreEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A failing listener must not break the store.
-      }
-    }
+    if (!this.closed) this.listeners.setAvailable(available, error);
   }
 }
 

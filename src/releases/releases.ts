@@ -1,10 +1,10 @@
 import semver from 'semver';
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, PhasegateError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, PhasegateError } from '../errors.js';
 import type { PhasegateEventEmitter } from '../events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Flag } from '../flags/model.js';
-import { iterateRecords, updateRecord } from '../storage/records.js';
+import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import {
@@ -110,12 +110,7 @@ export class Releases {
       startedAt: null,
       releasedAt: null,
     };
-    try {
-      await this.store.put(Collections.releases, release.version, release, 0);
-    } catch (error) {
-      if (error instanceof ConflictError) throw new AlreadyExistsError('Release', release.version);
-      throw error;
-    }
+    await insertRecord(this.store, Collections.releases, release.version, release, 'Release');
     this.events.emit('release:planned', { release });
     return release;
   }

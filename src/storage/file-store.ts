@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
 import { assertNoPollutingKeys } from '../validation.js';
 import { withFileLock } from './file-lock.js';
+import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 
 const FORMAT = 'phasegate-store';
@@ -46,7 +47,7 @@ export class FileStore implements Store {
   /** The store directory. */
   readonly directory: string;
   private readonly cache = new Map<string, CollectionFile>();
-  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly listeners = new StoreListeners();
   private readonly watchEnabled: boolean;
   private watcher: FSWatcher | undefined;
   private watching: Promise<void> = Promise.resolve();
@@ -105,9 +106,9 @@ export class FileStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
+    const remove = this.listeners.add(listener);
     if (this.watchEnabled) this.watching = this.ensureDirectory().then(() => this.startWatching(), () => {});
-    return () => this.listeners.delete(listener);
+    return remove;
   }
 
   /** Resolves once the directory watcher is running. */
@@ -281,9 +282,9 @@ export class FileStore implements Store {
         if (!name || !name.endsWith('.json')) return;
         this.scheduleRefresh(name.slice(0, -'.json'.length));
       });
-      this.watcher.on('error', (error) => this.emit({ type: 'status', available: false, error }));
+      this.watcher.on('error', (error) => this.listeners.setAvailable(false, error));
     } catch (error) {
-      this.emit({ type: 'status', available: false, error: error as Error });
+      this.listeners.setAvailable(false, error as Error);
     }
   }
 
@@ -308,20 +309,10 @@ export class FileStore implements Store {
     if (this.listeners.size === 0) return;
     const previous = before?.records ?? new Map<string, FileRecord>();
     for (const [key, record] of after.records) {
-      if (previous.get(key)?.version !== record.version) this.emit({ type: 'change', collection, key, version: record.version });
+      if (previous.get(key)?.version !== record.version) this.listeners.emit({ type: 'change', collection, key, version: record.version });
     }
     for (const key of previous.keys()) {
-      if (!after.records.has(key)) this.emit({ type: 'change', collection, key, version: 0 });
-    }
-  }
-
-  private emit(event: StoreEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A failing listener must not break the store.
-      }
+      if (!after.records.has(key)) this.listeners.emit({ type: 'change', collection, key, version: 0 });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 
 interface Entry {
@@ -14,7 +15,7 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly name = 'memory';
   private readonly collections = new Map<string, Map<string, Entry>>();
-  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly listeners = new StoreListeners();
   private closed = false;
 
   private collection(name: string): Map<string, Entry> {
@@ -60,7 +61,7 @@ export class MemoryStore implements Store {
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
     const version = actual + 1;
     records.set(key, { version, json });
-    this.emit({ type: 'change', collection, key, version });
+    this.listeners.emit({ type: 'change', collection, key, version });
     return { key, version, value: JSON.parse(json) as T };
   }
 
@@ -73,7 +74,7 @@ export class MemoryStore implements Store {
     }
     if (!records || !entry) return false;
     records.delete(key);
-    this.emit({ type: 'change', collection, key, version: 0 });
+    this.listeners.emit({ type: 'change', collection, key, version: 0 });
     return true;
   }
 
@@ -83,22 +84,11 @@ export class MemoryStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
-  }
-
-  private emit(event: StoreEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A failing listener must not break the write that already succeeded.
-      }
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { ConflictError } from '../errors.js';
+import { AlreadyExistsError, ConflictError } from '../errors.js';
 import type { Store, StoredRecord } from './store.js';
 
 /**
@@ -16,6 +16,19 @@ export async function* iterateRecords<T>(
     yield* page;
     if (page.length < pageSize) return;
     after = page[page.length - 1]!.key;
+  }
+}
+
+/**
+ * Creates a record that must not exist yet (expected version 0). A conflict means the key is
+ * taken: it becomes an {@link AlreadyExistsError} naming `what`, and nothing is overwritten.
+ */
+export async function insertRecord<T>(store: Store, collection: string, key: string, value: T, what: string): Promise<StoredRecord<T>> {
+  try {
+    return await store.put(collection, key, value, 0);
+  } catch (error) {
+    if (error instanceof ConflictError) throw new AlreadyExistsError(what, key);
+    throw error;
   }
 }
 
