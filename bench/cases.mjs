@@ -131,6 +131,15 @@ export const cases = {
       return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
     },
   },
+  'phasegate userList 1k': {
+    label: 'phasegate isEnabled (user list of 1,000)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async (users) => {
+      const gate = await phasegateGate({ strategy: { type: 'userList', userIds: users.filter((_, i) => i % 10 === 0) } });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
   'phasegate enabled': {
     label: 'phasegate isEnabled (enabled flag)',
     kind: 'phasegate',
