@@ -4,6 +4,7 @@ import { PhasegateError, StoreError, ValidationError, toError } from './errors.j
 import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
 import { isOnReason, notFoundResult, type CompiledFlag, type EvaluationResult } from './flags/evaluate.js';
 import { Flags, parseStoredFlag } from './flags/flags.js';
+import { lastReadUserId, readUserId } from './flags/context.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagSnapshot } from './flags/snapshot.js';
 import { Releases } from './releases/releases.js';
@@ -133,7 +134,11 @@ export class Phasegate {
       const quick = entry.compiled.quick(context, this.clock);
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
       const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry.compiled, flagKey, context);
-      if (this.trackExposure) entry.exposure.record(enabled, context?.userId, this.now);
+      if (this.trackExposure) {
+        // Read the id once, defensively: the context may be a Proxy or have throwing getters.
+        readUserId(context);
+        entry.exposure.record(enabled, lastReadUserId() as string | undefined, this.now);
+      }
       return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
@@ -159,7 +164,10 @@ export class Phasegate {
       if (entry === undefined) return notFoundResult(flagKey);
       const result = entry.compiled.evaluate(context, this.clock);
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(flagKey, result.reason);
-      if (this.trackExposure) entry.exposure.record(result.enabled, context?.userId, this.now);
+      if (this.trackExposure) {
+        readUserId(context);
+        entry.exposure.record(result.enabled, lastReadUserId() as string | undefined, this.now);
+      }
       return result;
     } catch (error) {
       this.reportError(flagKey, error);

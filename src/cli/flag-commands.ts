@@ -3,24 +3,31 @@ import type { AccessLevel, Flag, FlagState, Strategy } from '../flags/model.js';
 import { NotFoundError } from '../errors.js';
 import { arg, instant, list, numeric, text, type Command, type CommandContext, type Options } from './context.js';
 import { describeStrategy } from './status-screen.js';
+import { STRATEGIES } from '../flags/strategies/index.js';
 import { UsageError } from './usage.js';
 
 function strategyFrom(options: Options): Strategy | undefined {
-  const percentage = numeric(options, 'percentage', 'flag');
-  const users = list(options, 'users');
-  const rings = list(options, 'rings');
-  const start = instant(options, 'ramp-start', 'flag');
-  const end = instant(options, 'ramp-end', 'flag');
-  const given = [percentage !== undefined, users !== undefined, rings !== undefined, start !== undefined || end !== undefined].filter(Boolean).length;
-  if (given > 1) throw new UsageError('give one strategy: --percentage, --users, --rings, or --ramp-start with --ramp-end', 'flag');
-  if (percentage !== undefined) return { type: 'percentage', percentage };
-  if (users !== undefined) return { type: 'userList', userIds: users };
-  if (rings !== undefined) return { type: 'ring', rings };
-  if (start !== undefined || end !== undefined) {
-    if (start === undefined || end === undefined) throw new UsageError('--ramp-start and --ramp-end go together', 'flag');
-    return { type: 'gradual', startAt: start, endAt: end };
+  // Each strategy declares its options; at most one strategy's options may be given.
+  const chosen: Array<{ definition: (typeof STRATEGIES)[number]; values: Map<string, number | string[] | undefined> }> = [];
+  for (const definition of STRATEGIES) {
+    const values = new Map<string, number | string[] | undefined>();
+    for (const option of definition.cli.options) {
+      const value =
+        option.kind === 'number' ? numeric(options, option.name, 'flag') : option.kind === 'list' ? list(options, option.name) : instant(options, option.name, 'flag');
+      values.set(option.name, value);
+    }
+    if ([...values.values()].some((value) => value !== undefined)) chosen.push({ definition, values });
   }
-  return undefined;
+  if (chosen.length > 1) {
+    const choices = STRATEGIES.map((definition) => definition.cli.options.map((option) => `--${option.name}`).join(' with '));
+    throw new UsageError(`give one strategy: ${choices.slice(0, -1).join(', ')}, or ${choices.at(-1)}`, 'flag');
+  }
+  const only = chosen[0];
+  if (!only) return undefined;
+  const fail = (message: string): never => {
+    throw new UsageError(message, 'flag');
+  };
+  return (only.definition.cli.fromOptions as (values: ReadonlyMap<string, number | string[] | undefined>, fail: (message: string) => never) => Strategy)(only.values, fail);
 }
 
 function summary(flag: Flag): string {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ManualClock, systemClock, type Clock } from '../clock.js';
 import { PhasegateError } from '../errors.js';
+import { STRATEGIES } from '../flags/strategies/index.js';
 import { createPhasegate } from '../phasegate.js';
 import { FileStore } from '../storage/file-store.js';
 import type { Store } from '../storage/store.js';
@@ -30,11 +31,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   state: { type: 'string' },
   description: { type: 'string' },
-  percentage: { type: 'string' },
-  users: { type: 'string' },
-  rings: { type: 'string' },
-  'ramp-start': { type: 'string' },
-  'ramp-end': { type: 'string' },
+  // Strategy options (--percentage, --users, …) come from the strategy registry.
+  ...Object.fromEntries(STRATEGIES.flatMap((definition) => definition.cli.options.map((option) => [option.name, { type: 'string' } as const]))),
   salt: { type: 'string' },
   'access-level': { type: 'string' },
   'users-on': { type: 'string' },

@@ -1,4 +1,5 @@
 import type { Flag } from '../flags/model.js';
+import { describeStrategy as describeStrategyOf } from '../flags/strategies/index.js';
 import type { Overview } from './overview.js';
 
 function bar(percentage: number, width = 20): string {
@@ -13,19 +14,9 @@ function duration(ms: number | null): string {
   return hours >= 48 ? `${Math.round(hours / 24)}d` : hours >= 1 ? `${Math.round(hours)}h` : `${Math.round(ms / 60_000)}m`;
 }
 
-/** A one-line summary of a flag's strategy. */
+/** A one-line summary of a flag's strategy (each strategy describes itself). */
 export function describeStrategy(flag: Flag): string {
-  const s = flag.strategy;
-  switch (s.type) {
-    case 'percentage':
-      return `${s.percentage}%`;
-    case 'userList':
-      return `${s.userIds.length} user(s)`;
-    case 'ring':
-      return `rings ${s.rings.join(',')}`;
-    case 'gradual':
-      return `ramp ${new Date(s.startAt).toISOString().slice(0, 10)} → ${new Date(s.endAt).toISOString().slice(0, 10)}`;
-  }
+  return describeStrategyOf(flag.strategy);
 }
 
 /** The one-screen terminal dashboard. */

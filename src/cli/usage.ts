@@ -1,3 +1,4 @@
+import { STRATEGIES } from '../flags/strategies/index.js';
 /** A mistake in how the CLI was called: exit code 2. */
 export class UsageError extends Error {
   readonly command: string | undefined;
@@ -8,6 +9,11 @@ export class UsageError extends Error {
     this.command = command;
   }
 }
+
+// Derived from the strategy registry: a new strategy documents its own options.
+const strategyOptionHelp = STRATEGIES.map(
+  (definition) => `  ${definition.cli.options.map((option) => `--${option.name} ${option.placeholder}`).join(' ').padEnd(37)}${definition.cli.help}`,
+).join('\n');
 
 /** Help text per command group. */
 export const HELP: Readonly<Record<string, string>> = {
@@ -44,10 +50,7 @@ Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
 
 States: enabled, disabled, rollout, beta, deprecated
 Strategy options (one of):
-  --percentage P                       percentage rollout (0-100, up to three decimals)
-  --users a,b,c                        user list
-  --rings canary,internal              rings
-  --ramp-start ISO --ramp-end ISO      gradual ramp between two instants`,
+${strategyOptionHelp}`,
   release: `Usage:
   phasegate release plan VERSION --type T [--features a,b] [--fixes "x;y"] [--breaking "x;y"] [--description TEXT]
   phasegate release start|advance|resume|complete VERSION [--by NAME]

@@ -1,92 +1,15 @@
-import { BUCKET_COUNT, HASH_VERSION, bucketWithSalt, prepareSalt, thresholdFor, type BucketSalt } from './bucket.js';
 import type { Clock } from '../clock.js';
-import {
-  ACCESS_LEVELS,
-  DEFAULT_RING,
-  type AccessLevel,
-  type EvaluationContext,
-  type Flag,
-  type FlagState,
-  type StrategyType,
-} from './model.js';
+import { ValidationError } from '../errors.js';
+import { BUCKET_COUNT, HASH_VERSION, prepareSalt } from './bucket.js';
+import { INVALID_FIELD, readField, readUserId, type EvaluationContext } from './context.js';
+import { ACCESS_LEVELS, type AccessLevel, type Flag, type FlagState } from './model.js';
+import { REASON_INFO, isOnReason, type EvaluationReason } from './reasons.js';
+import { strategyByType, type Strategy, type StrategyType } from './strategies/index.js';
+import { decisionTrace, type CompiledStrategy, type PreparedFlag } from './strategies/strategy.js';
 
-/** Why a flag evaluated the way it did. */
-export const EvaluationReasons = {
-  /** No flag with that key exists. Off. */
-  FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
-  /** The flag is `disabled`. Off. */
-  DISABLED: 'DISABLED',
-  /** The flag is `enabled`. On for everyone. */
-  ENABLED: 'ENABLED',
-  /** The flag is `deprecated`. Off (a one-time `flag:deprecated` event fires). */
-  DEPRECATED: 'DEPRECATED',
-  /** The user is in the flag's `enabledUsers`. On. */
-  LISTED_USER: 'LISTED_USER',
-  /** Beta flag, and the early-access program grants it (a seat, or a qualifying level). On. */
-  EARLY_ACCESS: 'EARLY_ACCESS',
-  /** userList strategy and the user is listed. On. */
-  USER_LIST_MATCH: 'USER_LIST_MATCH',
-  /** userList strategy and the user is not listed. Off. */
-  USER_LIST_NO_MATCH: 'USER_LIST_NO_MATCH',
-  /** percentage strategy and the user's bucket is below the threshold. On. */
-  IN_PERCENTAGE: 'IN_PERCENTAGE',
-  /** percentage strategy and the user's bucket is at or above the threshold. Off. */
-  OUTSIDE_PERCENTAGE: 'OUTSIDE_PERCENTAGE',
-  /** ring strategy and the context's ring is listed. On. */
-  RING_MATCH: 'RING_MATCH',
-  /** ring strategy and the context's ring is not listed. Off. */
-  RING_NO_MATCH: 'RING_NO_MATCH',
-  /** gradual strategy before `startAt`. Off. */
-  RAMP_NOT_STARTED: 'RAMP_NOT_STARTED',
-  /** gradual strategy mid-ramp and the bucket is below the current threshold. On. */
-  IN_RAMP: 'IN_RAMP',
-  /** gradual strategy mid-ramp and the bucket is at or above the current threshold. Off. */
-  OUTSIDE_RAMP: 'OUTSIDE_RAMP',
-  /** gradual strategy at or after `endAt`. On for everyone. */
-  RAMP_COMPLETE: 'RAMP_COMPLETE',
-  /** The strategy needs a user id and the context has none. Off. */
-  NO_USER_ID: 'NO_USER_ID',
-  /** The context is malformed (for example a non-string user id). Off; reported as an evaluation error. */
-  INVALID_CONTEXT: 'INVALID_CONTEXT',
-  /** Forced on by a test or local override. */
-  OVERRIDE_ON: 'OVERRIDE_ON',
-  /** Forced off by a test or local override. */
-  OVERRIDE_OFF: 'OVERRIDE_OFF',
-  /** Evaluation failed unexpectedly; the safe default (off) was returned. */
-  ERROR: 'ERROR',
-} as const;
-
-/** Why a flag evaluated the way it did: one of {@link EvaluationReasons}. */
-export type EvaluationReason = (typeof EvaluationReasons)[keyof typeof EvaluationReasons];
-
-const ON: Readonly<Record<EvaluationReason, boolean>> = {
-  FLAG_NOT_FOUND: false,
-  DISABLED: false,
-  ENABLED: true,
-  DEPRECATED: false,
-  LISTED_USER: true,
-  EARLY_ACCESS: true,
-  USER_LIST_MATCH: true,
-  USER_LIST_NO_MATCH: false,
-  IN_PERCENTAGE: true,
-  OUTSIDE_PERCENTAGE: false,
-  RING_MATCH: true,
-  RING_NO_MATCH: false,
-  RAMP_NOT_STARTED: false,
-  IN_RAMP: true,
-  OUTSIDE_RAMP: false,
-  RAMP_COMPLETE: true,
-  NO_USER_ID: false,
-  INVALID_CONTEXT: false,
-  OVERRIDE_ON: true,
-  OVERRIDE_OFF: false,
-  ERROR: false,
-};
-
-/** Whether a reason means the flag is on. */
-export function isOnReason(reason: EvaluationReason): boolean {
-  return ON[reason];
-}
+export { EvaluationReasons, REASON_INFO, isOnReason } from './reasons.js';
+export type { EvaluationReason } from './reasons.js';
+export { rampPercentage, rampThreshold } from './strategies/gradual.js';
 
 /** The full, explainable answer for one flag and one context. */
 export interface EvaluationResult {
@@ -110,20 +33,17 @@ export interface EvaluationResult {
   readonly errorMessage?: string;
 }
 
-const LEVEL_RANK: Readonly<Record<AccessLevel, number>> = Object.fromEntries(
-  ACCESS_LEVELS.map((level, rank) => [level, rank]),
-) as Record<AccessLevel, number>;
+const LEVEL_RANK: ReadonlyMap<unknown, number> = new Map(ACCESS_LEVELS.map((level, rank) => [level, rank]));
 
 /** Whether a member at `member` level gets features gated at `required` level (levels nest: alpha ⊇ beta ⊇ preview ⊇ stable). */
 export function accessLevelQualifies(member: AccessLevel, required: AccessLevel): boolean {
-  const memberRank = LEVEL_RANK[member];
-  return memberRank !== undefined && memberRank <= LEVEL_RANK[required];
+  // A Map, not an object: a level read from a context may be any value (even '__proto__').
+  const memberRank = LEVEL_RANK.get(member);
+  const requiredRank = LEVEL_RANK.get(required);
+  return memberRank !== undefined && requiredRank !== undefined && memberRank <= requiredRank;
 }
 
-// The bucket and threshold of the latest decision. Evaluation is synchronous, so a module
-// slot is safe, and it keeps `isEnabled` free of per-call allocations.
-let lastBucket = -1;
-let lastThreshold = -1;
+type AnyCompile = (strategy: Strategy, flag: PreparedFlag) => CompiledStrategy<EvaluationReason>;
 
 /**
  * A flag prepared for fast repeated evaluation: lookups are sets and the salt's
@@ -132,14 +52,11 @@ let lastThreshold = -1;
 export class CompiledFlag {
   readonly flag: Flag;
   private readonly listedUsers: ReadonlySet<string>;
-  private readonly strategyUsers: ReadonlySet<string>;
-  private readonly rings: ReadonlySet<string>;
-  private readonly salt: BucketSalt;
-  private readonly threshold: number;
+  private readonly strategy: CompiledStrategy<EvaluationReason>;
   private readonly betaLevel: AccessLevel | undefined;
   /**
    * The hot path, specialised once per flag: 1 on, 0 off, -1 "ask {@link CompiledFlag.decide}"
-   * (deprecated flags, beta flags, malformed contexts), so events and reasons stay exact.
+   * (deprecated flags, beta flags, ramps, malformed contexts), so events and reasons stay exact.
    * A property test holds it equal to `decide`.
    */
   readonly quick: (context: EvaluationContext | undefined, clock: Clock) => number;
@@ -147,65 +64,34 @@ export class CompiledFlag {
   constructor(flag: Flag) {
     this.flag = flag;
     this.listedUsers = new Set(flag.enabledUsers);
-    const strategy = flag.strategy;
-    this.strategyUsers = new Set(strategy.type === 'userList' ? strategy.userIds : []);
-    this.rings = new Set(strategy.type === 'ring' ? strategy.rings : []);
-    this.salt = prepareSalt(flag.salt ?? flag.key);
-    this.threshold = strategy.type === 'percentage' ? thresholdFor(strategy.percentage) : 0;
+    const prepared: PreparedFlag = {
+      key: flag.key,
+      listed: this.listedUsers,
+      anyListed: this.listedUsers.size > 0,
+      salt: prepareSalt(flag.salt ?? flag.key),
+    };
+    const definition = strategyByType.get(flag.strategy.type);
+    if (definition === undefined) throw new ValidationError(`flag '${flag.key}'`, [{ path: 'strategy.type', message: `unknown strategy '${flag.strategy.type}'` }]);
+    this.strategy = (definition.compile as unknown as AnyCompile)(flag.strategy, prepared);
     this.betaLevel = flag.accessLevel;
     this.quick = this.specialise();
   }
 
   private specialise(): (context: EvaluationContext | undefined, clock: Clock) => number {
-    const flag = this.flag;
-    if (flag.state === 'enabled') return () => 1;
-    if (flag.state === 'disabled') return () => 0;
-    if (flag.state !== 'rollout') return () => -1;
-    const strategy = flag.strategy;
-    const listed = this.listedUsers;
-    const anyListed = listed.size > 0;
-    if (strategy.type === 'percentage') {
-      const salt = this.salt;
-      const threshold = this.threshold;
-      return (context) => {
-        if (context == null) return 0;
-        const userId = context.userId;
-        if (typeof userId !== 'string') return userId === undefined ? 0 : -1;
-        if (userId.length === 0) return 0;
-        if (anyListed && listed.has(userId)) return 1;
-        return bucketWithSalt(salt, userId) < threshold ? 1 : 0;
-      };
-    }
-    if (strategy.type === 'userList') {
-      const users = this.strategyUsers;
-      return (context) => {
-        if (context == null) return 0;
-        const userId = context.userId;
-        if (typeof userId !== 'string') return userId === undefined ? 0 : -1;
-        return userId.length !== 0 && (users.has(userId) || (anyListed && listed.has(userId))) ? 1 : 0;
-      };
-    }
-    if (strategy.type === 'ring') {
-      const rings = this.rings;
-      return (context) => {
-        if (context == null) return rings.has(DEFAULT_RING) ? 1 : 0;
-        const userId = context.userId;
-        const ring = context.ring;
-        if ((userId !== undefined && typeof userId !== 'string') || (ring !== undefined && typeof ring !== 'string')) return -1;
-        if (anyListed && userId !== undefined && userId.length !== 0 && listed.has(userId)) return 1;
-        return rings.has(ring ?? DEFAULT_RING) ? 1 : 0;
-      };
-    }
-    return () => -1;
+    const state = this.flag.state;
+    if (state === 'enabled') return () => 1;
+    if (state === 'disabled') return () => 0;
+    if (state !== 'rollout') return () => -1;
+    return this.strategy.quick ?? (() => -1);
   }
 
   /**
-   * Decides without allocating. The bucket and threshold used (if any) are left in
-   * module slots for {@link CompiledFlag.evaluate} to read.
+   * Decides without allocating and without throwing, whatever `context` is. The bucket and
+   * threshold used (if any) are left in {@link decisionTrace} for {@link CompiledFlag.evaluate}.
    */
   decide(context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
-    lastBucket = -1;
-    lastThreshold = -1;
+    decisionTrace.bucket = -1;
+    decisionTrace.threshold = -1;
     const flag = this.flag;
     switch (flag.state) {
       case 'disabled':
@@ -217,57 +103,42 @@ export class CompiledFlag {
       default:
         break;
     }
-    const userId = context?.userId;
-    if (userId !== undefined && typeof userId !== 'string') return 'INVALID_CONTEXT';
-    const hasUser = userId !== undefined && userId.length > 0;
-    if (hasUser && this.listedUsers.has(userId)) return 'LISTED_USER';
+    const read = readUserId(context);
+    if (read === INVALID_FIELD) return 'INVALID_CONTEXT';
+    const userId = read !== undefined && read.length > 0 ? read : undefined;
+    if (userId !== undefined && this.listedUsers.has(userId)) return 'LISTED_USER';
     if (flag.state === 'beta' && context != null) {
-      const granted = context.earlyAccessFeatures;
-      if (granted !== undefined && Array.isArray(granted) && granted.includes(flag.key)) return 'EARLY_ACCESS';
-      const level = context.accessLevel;
-      if (this.betaLevel !== undefined && level !== undefined && accessLevelQualifies(level, this.betaLevel)) return 'EARLY_ACCESS';
+      const granted = this.earlyAccessGranted(context);
+      if (granted === INVALID_FIELD) return 'INVALID_CONTEXT';
+      if (granted) return 'EARLY_ACCESS';
     }
-    const strategy = flag.strategy;
-    switch (strategy.type) {
-      case 'percentage': {
-        if (!hasUser) return 'NO_USER_ID';
-        const bucket = bucketWithSalt(this.salt, userId);
-        lastBucket = bucket;
-        lastThreshold = this.threshold;
-        return bucket < this.threshold ? 'IN_PERCENTAGE' : 'OUTSIDE_PERCENTAGE';
-      }
-      case 'userList':
-        if (!hasUser) return 'NO_USER_ID';
-        return this.strategyUsers.has(userId) ? 'USER_LIST_MATCH' : 'USER_LIST_NO_MATCH';
-      case 'ring': {
-        const ring = context?.ring;
-        if (ring !== undefined && typeof ring !== 'string') return 'INVALID_CONTEXT';
-        return this.rings.has(ring ?? DEFAULT_RING) ? 'RING_MATCH' : 'RING_NO_MATCH';
-      }
-      case 'gradual': {
-        // Only ramps read the clock, so other strategies never pay for it.
-        const now = clock.now();
-        if (now < strategy.startAt) return 'RAMP_NOT_STARTED';
-        if (now >= strategy.endAt) return 'RAMP_COMPLETE';
-        if (!hasUser) return 'NO_USER_ID';
-        const threshold = rampThreshold(strategy.startAt, strategy.endAt, now);
-        const bucket = bucketWithSalt(this.salt, userId);
-        lastBucket = bucket;
-        lastThreshold = threshold;
-        return bucket < threshold ? 'IN_RAMP' : 'OUTSIDE_RAMP';
-      }
+    return this.strategy.decide(userId, context, clock);
+  }
+
+  /** Whether the context's early-access fields grant this beta flag; reads each field once. */
+  private earlyAccessGranted(context: EvaluationContext): boolean | typeof INVALID_FIELD {
+    const granted = readField(context, 'earlyAccessFeatures');
+    if (granted === INVALID_FIELD) return INVALID_FIELD;
+    try {
+      // A host array (or a Proxy of one) may throw from `includes`; that is a bad context, not a crash.
+      if (granted !== undefined && Array.isArray(granted) && granted.includes(this.flag.key)) return true;
+    } catch {
+      return INVALID_FIELD;
     }
+    const level = readField(context, 'accessLevel');
+    if (level === INVALID_FIELD) return INVALID_FIELD;
+    return this.betaLevel !== undefined && level !== undefined && accessLevelQualifies(level as AccessLevel, this.betaLevel);
   }
 
   /** Whether the flag is on for `context` at the clock's time. */
   isEnabled(context: EvaluationContext | undefined, clock: Clock): boolean {
-    return ON[this.decide(context, clock)];
+    return isOnReason(this.decide(context, clock));
   }
 
   /** The full explainable result for `context` at the clock's time. */
   evaluate(context: EvaluationContext | undefined, clock: Clock): EvaluationResult {
     const reason = this.decide(context, clock);
-    return this.resultFor(reason, lastBucket, lastThreshold);
+    return this.resultFor(reason, decisionTrace.bucket, decisionTrace.threshold);
   }
 
   /** Builds the result object for a decision already made. */
@@ -275,27 +146,15 @@ export class CompiledFlag {
     const flag = this.flag;
     return {
       flagKey: flag.key,
-      enabled: ON[reason],
+      enabled: isOnReason(reason),
       reason,
       state: flag.state,
       strategy: flag.strategy.type,
       hashVersion: flag.hashVersion,
       ...(bucket >= 0 ? { bucket, threshold } : {}),
-      ...(reason === 'INVALID_CONTEXT' ? { errorMessage: 'context.userId and context.ring must be strings' } : {}),
+      ...(reason === 'INVALID_CONTEXT' ? { errorMessage: 'context fields must be readable, and context.userId and context.ring must be strings' } : {}),
     };
   }
-}
-
-/** The bucket threshold of a gradual ramp at `now` (0 at `startAt`, 100,000 at `endAt`); never decreases as `now` grows. */
-export function rampThreshold(startAt: number, endAt: number, now: number): number {
-  if (now <= startAt) return 0;
-  if (now >= endAt) return BUCKET_COUNT;
-  return Math.floor(((now - startAt) / (endAt - startAt)) * BUCKET_COUNT);
-}
-
-/** The percentage (0–100) a gradual ramp has reached at `now`. */
-export function rampPercentage(startAt: number, endAt: number, now: number): number {
-  return rampThreshold(startAt, endAt, now) / (BUCKET_COUNT / 100);
 }
 
 const compiled = new WeakMap<Flag, CompiledFlag>();
@@ -339,30 +198,9 @@ export function explainEvaluation(result: EvaluationResult): string {
     result.bucket !== undefined && result.threshold !== undefined
       ? ` (bucket ${result.bucket} ${result.bucket < result.threshold ? '<' : '>='} threshold ${result.threshold} of ${BUCKET_COUNT})`
       : '';
-  const why: Record<EvaluationReason, string> = {
-    FLAG_NOT_FOUND: 'no such flag',
-    DISABLED: 'the flag is disabled',
-    ENABLED: 'the flag is enabled for everyone',
-    DEPRECATED: 'the flag is deprecated',
-    LISTED_USER: 'the user is listed on the flag',
-    EARLY_ACCESS: "the user's early-access level qualifies for this beta flag",
-    USER_LIST_MATCH: "the user is in the strategy's user list",
-    USER_LIST_NO_MATCH: "the user is not in the strategy's user list",
-    IN_PERCENTAGE: "the user's bucket is inside the percentage",
-    OUTSIDE_PERCENTAGE: "the user's bucket is outside the percentage",
-    RING_MATCH: "the context's ring is one of the flag's rings",
-    RING_NO_MATCH: "the context's ring is not one of the flag's rings",
-    RAMP_NOT_STARTED: 'the gradual ramp has not started',
-    IN_RAMP: "the user's bucket is inside the ramp's current percentage",
-    OUTSIDE_RAMP: "the user's bucket is outside the ramp's current percentage",
-    RAMP_COMPLETE: 'the gradual ramp is complete',
-    NO_USER_ID: 'the strategy needs a user id and none was given',
-    INVALID_CONTEXT: `the context is invalid${result.errorMessage ? `: ${result.errorMessage}` : ''}`,
-    OVERRIDE_ON: 'forced on by an override',
-    OVERRIDE_OFF: 'forced off by an override',
-    ERROR: `evaluation failed${result.errorMessage ? `: ${result.errorMessage}` : ''}`,
-  };
-  return `${result.flagKey} is ${onOff}: ${why[result.reason]}${where} [${result.reason}]`;
+  const detail = (result.reason === 'INVALID_CONTEXT' || result.reason === 'ERROR') && result.errorMessage ? `: ${result.errorMessage}` : '';
+  const why = `${REASON_INFO[result.reason]?.explain ?? 'unknown reason'}${detail}`;
+  return `${result.flagKey} is ${onOff}: ${why}${where} [${result.reason}]`;
 }
 
 /** The version of the bucketing algorithm this build implements. */

@@ -1,23 +1,30 @@
 import { z } from 'zod';
 import { isPollutingKey } from '../validation.js';
+import { epochSchema, userIdSchema } from './fields.js';
+import { strategySchema } from './strategies/index.js';
+
+export { userIdSchema } from './fields.js';
+export { STRATEGY_TYPES, strategySchema } from './strategies/index.js';
+export type { Strategy, StrategyType } from './strategies/index.js';
+export { percentageStrategySchema } from './strategies/percentage.js';
+export type { PercentageStrategy } from './strategies/percentage.js';
+export { userListStrategySchema } from './strategies/user-list.js';
+export type { UserListStrategy } from './strategies/user-list.js';
+export { DEFAULT_RING, ringStrategySchema } from './strategies/ring.js';
+export type { RingStrategy } from './strategies/ring.js';
+export { gradualStrategySchema } from './strategies/gradual.js';
+export type { GradualStrategy } from './strategies/gradual.js';
+export type { EvaluationContext } from './context.js';
 
 /** The life-cycle states of a flag. */
 export const FLAG_STATES = ['enabled', 'disabled', 'rollout', 'beta', 'deprecated'] as const;
 /** A flag's state: `rollout` and `beta` let the strategy decide; the others are fixed answers. */
 export type FlagState = (typeof FLAG_STATES)[number];
 
-/** The strategy types a flag can use in `rollout` and `beta` states. */
-export const STRATEGY_TYPES = ['percentage', 'userList', 'ring', 'gradual'] as const;
-/** A strategy's `type`. */
-export type StrategyType = (typeof STRATEGY_TYPES)[number];
-
 /** The early-access levels, most exclusive first. An alpha member also gets beta and preview features. */
 export const ACCESS_LEVELS = ['alpha', 'beta', 'preview', 'stable'] as const;
 /** An early-access level. */
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
-
-/** The ring a context is in when it names none. */
-export const DEFAULT_RING = 'production';
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -28,67 +35,6 @@ export const keySchema = z
   .max(200, 'must be at most 200 characters')
   .regex(KEY_PATTERN, 'may contain only letters, digits, ".", "_", ":" and "-", and must start with a letter or digit')
   .refine((key) => !isPollutingKey(key), 'is a reserved name (prototype pollution)');
-
-/** A user id: any non-empty string up to 256 characters, unicode allowed. */
-export const userIdSchema = z
-  .string({ error: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters');
-
-const percentageSchema = z
-  .number({ error: 'must be a number' })
-  .min(0, 'must be at least 0')
-  .max(100, 'must be at most 100')
-  .refine((p) => Math.abs(p * 1000 - Math.round(p * 1000)) < 1e-6, 'may have at most three decimals');
-
-const epochSchema = z.number({ error: 'must be epoch milliseconds' }).int('must be whole milliseconds').min(0, 'must not be negative');
-
-const ringSchema = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(100, 'must be at most 100 characters');
-
-/** Percentage rollout: a user is on when their bucket is below `percentage × 1000`. */
-export const percentageStrategySchema = z.strictObject({
-  type: z.literal('percentage'),
-  percentage: percentageSchema,
-});
-
-/** User list: on for exactly the listed user ids. */
-export const userListStrategySchema = z.strictObject({
-  type: z.literal('userList'),
-  userIds: z.array(userIdSchema).max(1_000_000, 'may hold at most 1,000,000 ids'),
-});
-
-/** Ring: on when the context's ring (default `production`) is one of `rings`. Needs no user id. */
-export const ringStrategySchema = z.strictObject({
-  type: z.literal('ring'),
-  rings: z.array(ringSchema).min(1, 'must name at least one ring'),
-});
-
-/** Gradual: a linear ramp from 0% at `startAt` to 100% at `endAt` (epoch ms), bucketed like percentage. */
-export const gradualStrategySchema = z
-  .strictObject({
-    type: z.literal('gradual'),
-    startAt: epochSchema,
-    endAt: epochSchema,
-  })
-  .refine((s) => s.endAt > s.startAt, { message: 'must be after startAt', path: ['endAt'] });
-
-/** Any strategy, chosen by `type`. */
-export const strategySchema = z.discriminatedUnion(
-  'type',
-  [percentageStrategySchema, userListStrategySchema, ringStrategySchema, gradualStrategySchema],
-  { error: `must have a type of ${STRATEGY_TYPES.map((t) => `'${t}'`).join(', ')}` },
-);
-
-/** A percentage rollout. */
-export type PercentageStrategy = z.infer<typeof percentageStrategySchema>;
-/** A user-list rollout. */
-export type UserListStrategy = z.infer<typeof userListStrategySchema>;
-/** A ring rollout. */
-export type RingStrategy = z.infer<typeof ringStrategySchema>;
-/** A time-gradual rollout. */
-export type GradualStrategy = z.infer<typeof gradualStrategySchema>;
-/** How a flag in `rollout` or `beta` state decides. */
-export type Strategy = z.infer<typeof strategySchema>;
 
 const metadataSchema = z
   .record(z.string(), z.union([z.string().max(2000), z.number(), z.boolean()]))
@@ -161,19 +107,3 @@ export type FlagInput = z.input<typeof flagInputSchema>;
 /** Input to `gate.flags.update`. `null` clears an optional field. */
 export type FlagUpdate = z.input<typeof flagUpdateSchema>;
 
-/**
- * Who is asking. Everything is optional: a ring check needs no user id,
- * and a missing user id on a strategy that needs one gives `NO_USER_ID`.
- */
-export interface EvaluationContext {
-  /** Stable id of the user; bucketing hashes it with the flag's salt. */
-  userId?: string;
-  /** Deployment ring (for example `canary`, `internal`); defaults to `production`. */
-  ring?: string;
-  /** Early-access level of the user, when they are an active member of the program. */
-  accessLevel?: AccessLevel;
-  /** Early-access features the program grants this user (from `gate.earlyAccess.contextFor`). */
-  earlyAccessFeatures?: readonly string[];
-  /** Anything else the host wants to pass along (OpenFeature context fields land here). */
-  attributes?: Readonly<Record<string, unknown>>;
-}

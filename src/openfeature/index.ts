@@ -16,37 +16,25 @@ import {
   type ResolutionDetails,
   type ResolutionReason,
 } from '@openfeature/server-sdk';
-import type { EvaluationReason, EvaluationResult } from '../flags/evaluate.js';
+import { REASON_INFO, type EvaluationReason, type EvaluationResult } from '../flags/evaluate.js';
 import { ACCESS_LEVELS, type AccessLevel, type EvaluationContext } from '../flags/model.js';
 import type { Phasegate } from '../phasegate.js';
 
-const REASONS: Readonly<Record<EvaluationReason, { reason: ResolutionReason; errorCode?: ErrorCode }>> = {
-  ENABLED: { reason: StandardResolutionReasons.STATIC },
-  RAMP_COMPLETE: { reason: StandardResolutionReasons.STATIC },
-  OVERRIDE_ON: { reason: StandardResolutionReasons.STATIC },
-  OVERRIDE_OFF: { reason: StandardResolutionReasons.STATIC },
-  DISABLED: { reason: StandardResolutionReasons.DISABLED },
-  DEPRECATED: { reason: StandardResolutionReasons.DISABLED },
-  LISTED_USER: { reason: StandardResolutionReasons.TARGETING_MATCH },
-  EARLY_ACCESS: { reason: StandardResolutionReasons.TARGETING_MATCH },
-  USER_LIST_MATCH: { reason: StandardResolutionReasons.TARGETING_MATCH },
-  RING_MATCH: { reason: StandardResolutionReasons.TARGETING_MATCH },
-  USER_LIST_NO_MATCH: { reason: StandardResolutionReasons.DEFAULT },
-  RING_NO_MATCH: { reason: StandardResolutionReasons.DEFAULT },
-  RAMP_NOT_STARTED: { reason: StandardResolutionReasons.DEFAULT },
-  IN_PERCENTAGE: { reason: StandardResolutionReasons.SPLIT },
-  OUTSIDE_PERCENTAGE: { reason: StandardResolutionReasons.SPLIT },
-  IN_RAMP: { reason: StandardResolutionReasons.SPLIT },
-  OUTSIDE_RAMP: { reason: StandardResolutionReasons.SPLIT },
-  NO_USER_ID: { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.TARGETING_KEY_MISSING },
-  FLAG_NOT_FOUND: { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.FLAG_NOT_FOUND },
-  INVALID_CONTEXT: { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.INVALID_CONTEXT },
-  ERROR: { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.GENERAL },
-};
+// Derived from the reason table (core reasons plus every registered strategy's), so a new
+// strategy maps itself. phasegate's names equal OpenFeature's standard reason and error-code values.
+const REASONS: Readonly<Record<string, { reason: ResolutionReason; errorCode?: ErrorCode }>> = Object.fromEntries(
+  Object.entries(REASON_INFO).map(([name, info]) => [
+    name,
+    {
+      reason: StandardResolutionReasons[info.openFeature],
+      ...(info.openFeatureError ? { errorCode: ErrorCode[info.openFeatureError] } : {}),
+    },
+  ]),
+);
 
 /** How phasegate reasons map to OpenFeature's resolution reasons and error codes. */
 export function toOpenFeatureReason(reason: EvaluationReason): { reason: ResolutionReason; errorCode?: ErrorCode } {
-  return REASONS[reason];
+  return REASONS[reason] ?? { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.GENERAL };
 }
 
 /**

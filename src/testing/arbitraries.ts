@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ACCESS_LEVELS, FLAG_STATES, type EvaluationContext, type Flag, type Strategy } from '../flags/model.js';
+import { ACCESS_LEVELS, FLAG_STATES, STRATEGY_TYPES, type EvaluationContext, type Flag, type Strategy, type StrategyType } from '../flags/model.js';
 
 /** Options for {@link userIdArbitrary}. */
 export interface UserIdArbitraryOptions {
@@ -28,17 +28,25 @@ export function ringArbitrary(): fc.Arbitrary<string> {
   return fc.oneof(fc.constantFrom('production', 'canary', 'internal', 'beta'), fc.string({ minLength: 1, maxLength: 12 }));
 }
 
-/** Any valid strategy. Gradual ramps fall within 2026 so a time arbitrary can land before, inside and after them. */
-export function strategyArbitrary(): fc.Arbitrary<Strategy> {
-  const base = Date.UTC(2026, 0, 1);
-  return fc.oneof(
-    percentageArbitrary().map((percentage) => ({ type: 'percentage' as const, percentage })),
-    fc.array(userIdArbitrary(), { maxLength: 10 }).map((userIds) => ({ type: 'userList' as const, userIds })),
-    fc.array(ringArbitrary(), { minLength: 1, maxLength: 4 }).map((rings) => ({ type: 'ring' as const, rings })),
-    fc
+/**
+ * One arbitrary per registered strategy type. The mapped type makes a new strategy in the
+ * registry a compile error here until it has an arbitrary, so property tests cover it.
+ */
+const STRATEGY_ARBITRARIES: { readonly [T in StrategyType]: () => fc.Arbitrary<Extract<Strategy, { type: T }>> } = {
+  percentage: () => percentageArbitrary().map((percentage) => ({ type: 'percentage' as const, percentage })),
+  userList: () => fc.array(userIdArbitrary(), { maxLength: 10 }).map((userIds) => ({ type: 'userList' as const, userIds })),
+  ring: () => fc.array(ringArbitrary(), { minLength: 1, maxLength: 4 }).map((rings) => ({ type: 'ring' as const, rings })),
+  gradual: () => {
+    const base = Date.UTC(2026, 0, 1);
+    return fc
       .tuple(fc.integer({ min: 0, max: 300 * 86_400_000 }), fc.integer({ min: 1, max: 60 * 86_400_000 }))
-      .map(([offset, length]) => ({ type: 'gradual' as const, startAt: base + offset, endAt: base + offset + length })),
-  );
+      .map(([offset, length]) => ({ type: 'gradual' as const, startAt: base + offset, endAt: base + offset + length }));
+  },
+};
+
+/** Any valid strategy, of every registered type. Gradual ramps fall within 2026 so a time arbitrary can land before, inside and after them. */
+export function strategyArbitrary(): fc.Arbitrary<Strategy> {
+  return fc.oneof(...STRATEGY_TYPES.map((type) => STRATEGY_ARBITRARIES[type]() as fc.Arbitrary<Strategy>));
 }
 
 /** Any valid flag, in every state and with every strategy. */

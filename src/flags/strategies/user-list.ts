@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { INVALID_FIELD, readUserId } from '../context.js';
+import { userIdSchema } from '../fields.js';
+import { defineStrategy } from './strategy.js';
+
+/** User list: on for exactly the listed user ids. */
+export const userListStrategySchema = z.strictObject({
+  type: z.literal('userList'),
+  userIds: z.array(userIdSchema).max(1_000_000, 'may hold at most 1,000,000 ids'),
+});
+
+/** A user-list rollout. */
+export type UserListStrategy = z.infer<typeof userListStrategySchema>;
+
+/** The `userList` strategy: on for exactly the listed users. */
+export const userListStrategy = defineStrategy({
+  type: 'userList',
+  schema: userListStrategySchema,
+  reasons: {
+    USER_LIST_MATCH: {
+      on: true,
+      doc: 'userList strategy and the user is listed. On.',
+      explain: "the user is in the strategy's user list",
+      openFeature: 'TARGETING_MATCH',
+    },
+    USER_LIST_NO_MATCH: {
+      on: false,
+      doc: 'userList strategy and the user is not listed. Off.',
+      explain: "the user is not in the strategy's user list",
+      openFeature: 'DEFAULT',
+    },
+  },
+  compile(strategy: UserListStrategy, flag) {
+    const users: ReadonlySet<string> = new Set(strategy.userIds);
+    const { listed, anyListed } = flag;
+    return {
+      decide(userId) {
+        if (userId === undefined) return 'NO_USER_ID';
+        return users.has(userId) ? 'USER_LIST_MATCH' : 'USER_LIST_NO_MATCH';
+      },
+      quick(context) {
+        const userId = readUserId(context);
+        if (userId === INVALID_FIELD) return -1;
+        return userId !== undefined && userId.length !== 0 && (users.has(userId) || (anyListed && listed.has(userId))) ? 1 : 0;
+      },
+    };
+  },
+  describe: (strategy: UserListStrategy) => `${strategy.userIds.length} user(s)`,
+  cli: {
+    options: [{ name: 'users', kind: 'list', placeholder: 'a,b,c' }],
+    help: 'user list',
+    fromOptions: (values) => ({ type: 'userList', userIds: values.get('users') as string[] }),
+  },
+});
