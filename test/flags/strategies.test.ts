@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvaluationReasons, REASON_INFO, explainEvaluation, isOnReason } from '../../src/flags/evaluate.js';
+import type { ReasonInfo } from '../../src/flags/strategies/strategy.js';
 import { STRATEGIES, STRATEGY_TYPES, describeStrategy, strategySchema } from '../../src/flags/strategies/index.js';
 import { toOpenFeatureReason } from '../../src/openfeature/index.js';
 import { HELP } from '../../src/cli/usage.js';
@@ -7,12 +8,12 @@ import { HELP } from '../../src/cli/usage.js';
 describe('the strategy registry', () => {
   it('derives the reason constants, on/off table, explanations and OpenFeature map from each strategy', () => {
     for (const definition of STRATEGIES) {
-      for (const [reason, info] of Object.entries(definition.reasons) as Array<[keyof typeof EvaluationReasons, { on: boolean; explain: string }]>) {
+      for (const [reason, info] of Object.entries(definition.reasons) as Array<[keyof typeof EvaluationReasons, ReasonInfo]>) {
         expect(EvaluationReasons[reason]).toBe(reason);
         expect(isOnReason(reason)).toBe(info.on);
         expect(REASON_INFO[reason]).toBe(info);
         expect(explainEvaluation({ flagKey: 'f', enabled: info.on, reason })).toContain(info.explain);
-        expect(toOpenFeatureReason(reason).reason).toBe((info as { openFeature: string }).openFeature);
+        expect(toOpenFeatureReason(reason).reason).toBe(info.openFeature);
       }
     }
   });
