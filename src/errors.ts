@@ -13,8 +13,43 @@ export type PhasegateErrorCode =
   | 'STORE'
   | 'CLOSED';
 
+// Why a registry symbol: the package ships an ESM and a CJS build, and an app can load both
+// (its own code imports one, a dependency requires the other). Each build has its own
+// classes, so a plain `instanceof` would fail across them. `Symbol.for` gives both builds the
+// same brand, and `Symbol.hasInstance` checks the brand and the code instead of the prototype.
+const BRAND: unique symbol = Symbol.for('phasegate.error') as never;
+
+function brandedCode(value: unknown): PhasegateErrorCode | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  try {
+    return (value as { [BRAND]?: unknown })[BRAND] === true ? (value as { code: PhasegateErrorCode }).code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `value` is an error thrown by phasegate (from either the ESM or the CJS build),
+ * optionally with a given `code`. `instanceof` works across builds too; this is the check to
+ * use when a value may come from anywhere.
+ *
+ * @example
+ * ```ts
+ * import { isPhasegateError } from 'phasegate';
+ * try { await gate.flags.create({ key: 'checkout' }); }
+ * catch (error) { if (isPhasegateError(error, 'ALREADY_EXISTS')) console.log('taken'); }
+ * ```
+ */
+export function isPhasegateError(value: unknown, code?: PhasegateErrorCode): value is PhasegateError {
+  const actual = brandedCode(value);
+  return actual !== undefined && (code === undefined || actual === code);
+}
+
 /** Base class of all errors thrown by phasegate. */
 export class PhasegateError extends Error {
+  /** The code every instance of this class carries; `undefined` on the base class (any code). */
+  static readonly code: PhasegateErrorCode | undefined = undefined;
+
   /** Stable code for programmatic handling. */
   readonly code: PhasegateErrorCode;
 
@@ -22,6 +57,19 @@ export class PhasegateError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `instanceof` by brand and code, so it holds across the ESM and CJS builds: `PhasegateError`
+   * matches any phasegate error, a subclass matches errors with its code (or its own instances).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const actual = brandedCode(value);
+    if (actual === undefined) return false;
+    const wanted = (this as unknown as { code?: PhasegateErrorCode }).code;
+    return wanted === undefined || actual === wanted;
   }
 }
 
@@ -35,6 +83,8 @@ export interface ValidationIssue {
 
 /** Input failed validation. `issues` lists every field and rule that failed. */
 export class ValidationError extends PhasegateError {
+  static override readonly code = 'VALIDATION' as const;
+  /** Every field and rule that failed. */
   readonly issues: readonly ValidationIssue[];
 
   constructor(subject: string, issues: readonly ValidationIssue[]) {
@@ -42,11 +92,21 @@ export class ValidationError extends PhasegateError {
     super('VALIDATION', `Invalid ${subject}: ${details.join('; ')}`);
     this.issues = issues;
   }
+
+  /** A validation error with a message of its own (a rule about the request, not one field). */
+  static because(message: string, path = ''): ValidationError {
+    const error = new ValidationError('input', [{ path, message }]);
+    error.message = message;
+    return error;
+  }
 }
 
 /** A write was made against a stale version: someone else wrote the record first. Nothing was overwritten. */
 export class ConflictError extends PhasegateError {
+  static override readonly code = 'CONFLICT' as const;
+  /** The collection written to. */
   readonly collection: string;
+  /** The record's key. */
   readonly key: string;
   /** The version the writer expected (0 means "expected the record not to exist"). */
   readonly expectedVersion: number;
@@ -67,6 +127,8 @@ export class ConflictError extends PhasegateError {
 
 /** The named thing does not exist. */
 export class NotFoundError extends PhasegateError {
+  static override readonly code = 'NOT_FOUND' as const;
+
   constructor(what: string, key: string) {
     super('NOT_FOUND', `${what} '${key}' not found`);
   }
@@ -74,14 +136,20 @@ export class NotFoundError extends PhasegateError {
 
 /** Creating something whose key is already taken. Nothing was overwritten. */
 export class AlreadyExistsError extends PhasegateError {
-  constructor(what: string, key: string) {
-    super('ALREADY_EXISTS', `${what} '${key}' already exists`);
+  static override readonly code = 'ALREADY_EXISTS' as const;
+
+  /** `message`, when given, replaces the standard "<what> '<key>' already exists" (for keys that must not be echoed). */
+  constructor(what: string, key: string, message?: string) {
+    super('ALREADY_EXISTS', message ?? `${what} '${key}' already exists`);
   }
 }
 
 /** A life-cycle transition that the state machine does not allow. */
 export class IllegalTransitionError extends PhasegateError {
+  static override readonly code = 'ILLEGAL_TRANSITION' as const;
+  /** The state it was in. */
   readonly from: string;
+  /** The state it was asked to move to. */
   readonly to: string;
 
   constructor(subject: string, from: string, to: string, detail?: string) {
@@ -93,8 +161,19 @@ export class IllegalTransitionError extends PhasegateError {
 
 /** The store failed (unreachable, corrupt data, I/O error). `cause` holds the underlying error. */
 export class StoreError extends PhasegateError {
+  static override readonly code = 'STORE' as const;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE', message, options);
+  }
+}
+
+/** The store or client was used after `close()`. */
+export class ClosedError extends PhasegateError {
+  static override readonly code = 'CLOSED' as const;
+
+  constructor(message: string) {
+    super('CLOSED', message);
   }
 }
 

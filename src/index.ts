@@ -22,12 +22,14 @@ export type { EvaluationErrorEvent, FlagChange, PhasegateEventEmitter, Phasegate
 
 export {
   AlreadyExistsError,
+  ClosedError,
   ConflictError,
   IllegalTransitionError,
   NotFoundError,
   PhasegateError,
   StoreError,
   ValidationError,
+  isPhasegateError,
 } from './errors.js';
 export type { PhasegateErrorCode, ValidationIssue } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from './clock.js';
-import { PhasegateError, StoreError, ValidationError, toError } from './errors.js';
+import { StoreError, ValidationError, toError } from './errors.js';
 import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
 import { isOnReason, notFoundResult, type CompiledFlag, type EvaluationResult } from './flags/evaluate.js';
 import { Flags, parseStoredFlag } from './flags/flags.js';
@@ -83,7 +83,7 @@ export class Phasegate {
   /** @internal Use {@link createPhasegate}. */
   constructor(options: PhasegateOptions) {
     if (!options || typeof options.store?.get !== 'function') {
-      throw new PhasegateError('VALIDATION', 'createPhasegate: options.store must be a Store (for example new MemoryStore())');
+      throw ValidationError.because('createPhasegate: options.store must be a Store (for example new MemoryStore())', 'store');
     }
     this.store = options.store;
     this.clock = options.clock ?? systemClock;

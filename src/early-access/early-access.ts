@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, ConflictError, IllegalTransitionError, NotFoundError, PhasegateError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { PhasegateEventEmitter } from '../events.js';
 import { bucketOf, thresholdFor } from '../flags/bucket.js';
 import { accessLevelQualifies } from '../flags/evaluate.js';
@@ -138,7 +138,7 @@ export class EarlyAccess {
     try {
       await this.store.put(Collections.earlyAccessEmails, emailHash, { userId }, 0);
     } catch (error) {
-      if (error instanceof ConflictError) throw new PhasegateError('ALREADY_EXISTS', 'An early-access member with this email is already enrolled');
+      if (error instanceof ConflictError) throw new AlreadyExistsError('Early-access member', '', 'An early-access member with this email is already enrolled');
       throw error;
     }
     const member: Member = {
@@ -429,12 +429,12 @@ export class EarlyAccess {
       throw new ValidationError('feedback', [{ path: '', message: 'give a rating, a text, or both' }]);
     }
     if (!(await this.hasFeature(userId, featureKey))) {
-      throw new PhasegateError('VALIDATION', `Early-access member '${userId}' does not have feature '${featureKey}'; feedback is only taken on features a member has`);
+      throw ValidationError.because(`Early-access member '${userId}' does not have feature '${featureKey}'; feedback is only taken on features a member has`);
     }
     const prefix = `${encodeURIComponent(userId)}/${featureKey}/`;
     const existing = await this.store.list(Collections.earlyAccessFeedback, { prefix, limit: FEEDBACK_LIMIT_PER_FEATURE });
     if (existing.length >= FEEDBACK_LIMIT_PER_FEATURE) {
-      throw new PhasegateError('VALIDATION', `Early-access member '${userId}' has reached the limit of ${FEEDBACK_LIMIT_PER_FEATURE} pieces of feedback on '${featureKey}'`);
+      throw ValidationError.because(`Early-access member '${userId}' has reached the limit of ${FEEDBACK_LIMIT_PER_FEATURE} pieces of feedback on '${featureKey}'`);
     }
     const at = this.clock.now();
     const id = feedbackKey(userId, featureKey, at);

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import pg from 'pg';
-import { ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
+import { ClosedError, ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 
@@ -59,7 +59,7 @@ export class PostgresStore implements Store {
 
   constructor(options: PostgresStoreOptions) {
     if (!options.pool && !options.connectionString) {
-      throw new PhasegateError('VALIDATION', 'PostgresStore needs a `pool` or a `connectionString`');
+      throw ValidationError.because('PostgresStore needs a `pool` or a `connectionString`');
     }
     this.schema = options.schema ?? 'phasegate';
     if (!IDENTIFIER.test(this.schema)) {
@@ -122,7 +122,7 @@ export class PostgresStore implements Store {
   }
 
   private async query<T>(what: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (this.closed) throw new PhasegateError('CLOSED', `${this.name} is closed`);
+    if (this.closed) throw new ClosedError(`${this.name} is closed`);
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { ClosedError, ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 
@@ -91,7 +91,7 @@ export class RedisStore implements Store {
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
-    if (!options.client && !options.url) throw new PhasegateError('VALIDATION', 'RedisStore needs a `client` or a `url`');
+    if (!options.client && !options.url) throw ValidationError.because('RedisStore needs a `client` or a `url`');
     this.ownsClient = !options.client;
     this.client =
       options.client ??
@@ -118,7 +118,7 @@ export class RedisStore implements Store {
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new PhasegateError('CLOSED', `${this.name} is closed`);
+    if (this.closed) throw new ClosedError(`${this.name} is closed`);
     try {
       return await run();
     } catch (error) {

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, NotFoundError, PhasegateError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError } from '../errors.js';
 import type { PhasegateEventEmitter } from '../events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Flag } from '../flags/model.js';
@@ -157,8 +157,9 @@ export class Releases {
       if (existing && owner !== version) {
         const ownerRelease = typeof owner === 'string' ? await this.get(owner) : undefined;
         if (!ownerRelease || ownerRelease.status !== 'rolled_back') {
-          throw new PhasegateError(
-            'ALREADY_EXISTS',
+          throw new AlreadyExistsError(
+            'Flag',
+            feature,
             `Cannot start release ${version}: flag '${feature}' already exists${typeof owner === 'string' ? ` and belongs to release ${owner} (${ownerRelease?.status ?? 'unknown'})` : ''}`,
           );
         }

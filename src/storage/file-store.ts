@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
+import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
 import { assertNoPollutingKeys } from '../validation.js';
 import { withFileLock } from './file-lock.js';
 import { StoreListeners } from './listeners.js';
@@ -124,7 +124,7 @@ export class FileStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PhasegateError('CLOSED', `FileStore ${this.directory} is closed`);
+    if (this.closed) throw new ClosedError(`FileStore ${this.directory} is closed`);
   }
 
   private assertCollection(collection: string): void {

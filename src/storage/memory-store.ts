@@ -1,4 +1,4 @@
-import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { ClosedError, ConflictError, StoreError } from '../errors.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 
@@ -28,7 +28,7 @@ export class MemoryStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PhasegateError('CLOSED', 'MemoryStore is closed');
+    if (this.closed) throw new ClosedError('MemoryStore is closed');
   }
 
   async get<T = unknown>(collection: string, key: string): Promise<StoredRecord<T> | undefined> {
