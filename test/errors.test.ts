@@ -67,4 +67,17 @@ describe('error identity', () => {
       expect(value instanceof src.ConflictError).toBe(false);
     }
   });
+
+  it('a duplicate email is an AlreadyExistsError (instanceof was false)', async () => {
+    const gate = await src.createPhasegate({ store: new src.MemoryStore() });
+    try {
+      await gate.earlyAccess.enroll({ userId: 'u-1', email: 'ada@example.com' });
+      const error = await gate.earlyAccess.enroll({ userId: 'u-2', email: 'ADA@example.com' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(src.AlreadyExistsError);
+      expect(Object.getPrototypeOf(error)).toBe(src.AlreadyExistsError.prototype);
+      expect((error as Error).message).not.toContain('ada@');
+    } finally {
+      await gate.close();
+    }
+  });
 });
