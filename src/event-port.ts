@@ -18,16 +18,17 @@ export interface CoreEvents {
   'listener:error': (event: ListenerErrorEvent) => void;
 }
 
-/** Listener signatures by event name, as eventemitter3's typed emitters declare them. */
-export type EventMap = { [name: string]: (...args: never[]) => void };
+/** The arguments a listener of `Events[Name]` receives. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EventArgs<Events, Name extends keyof Events> = Events[Name] extends (...args: infer A) => any ? A : never;
 
 /**
  * What a module gets to announce its events: nothing more. Each domain declares its events
  * next to its code and receives a port typed to exactly those.
  */
-export interface EventPort<Events extends EventMap> {
+export interface EventPort<Events extends object> {
   /** Tells every listener, isolated: a throwing listener is reported as `listener:error` and never stops the others or the caller. */
-  emit<Name extends keyof Events & string>(name: Name, ...args: Parameters<Events[Name]>): void;
+  emit<Name extends keyof Events & string>(name: Name, ...args: EventArgs<Events, Name>): void;
   /** How many listeners `name` has (a rollback step nobody listens for is recorded as unhandled). */
   listenerCount(name: keyof Events & string): number;
 }
@@ -40,7 +41,8 @@ type AnyListener = (...args: unknown[]) => unknown;
  * committed whatever listeners do. Failures are reported as `listener:error`; a failing
  * `listener:error` listener is ignored.
  */
-export function emitIsolated(emitter: EventEmitter, name: string, args: readonly unknown[]): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function emitIsolated(emitter: EventEmitter<any>, name: string, args: readonly unknown[]): void {
   const listeners = emitter.listeners(name) as AnyListener[];
   for (const listener of listeners) {
     // `once` listeners must go before they run, as eventemitter3 does (removes once-registrations only).
@@ -55,9 +57,9 @@ export function emitIsolated(emitter: EventEmitter, name: string, args: readonly
 }
 
 /** A port onto `emitter` for one module's events. */
-export function eventPort<Events extends EventMap>(emitter: EventEmitter): EventPort<Events> {
+export function eventPort<Events extends object>(emitter: EventEmitter<any>): EventPort<Events> {
   return {
-    emit: (name, ...args) => emitIsolated(emitter, name, args),
+    emit: (name, ...args) => emitIsolated(emitter, name, args as readonly unknown[]),
     listenerCount: (name) => emitter.listenerCount(name),
   };
 }

@@ -138,7 +138,7 @@ export { DEFAULT_THRESHOLDS, breachOf } from './analytics/model.js';
 export type { Alert, Badness, MetricSample, Severity, Threshold } from './analytics/model.js';
 export { leastSquaresSlope, quantile, summarize, trendOf } from './analytics/statistics.js';
 export type { MetricStatistics, Observation, Trend } from './analytics/statistics.js';
-export { HyperLogLog } from './analytics/hyperloglog.js';
+export { HyperLogLog } from './hyperloglog.js';
 export { toPrometheus } from './analytics/prometheus.js';
 
 export { gatherOverview } from './cli/overview.js';

@@ -1,18 +1,24 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from './clock.js';
-import { StoreError, ValidationError, toError } from './errors.js';
+import { ValidationError, toError } from './errors.js';
+import { eventPort } from './event-port.js';
 import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
-import { isOnReason, notFoundResult, type CompiledFlag, type EvaluationResult } from './flags/evaluate.js';
-import { Flags, parseStoredFlag } from './flags/flags.js';
 import { lastReadUserId, readUserId } from './flags/context.js';
+import { isOnReason, notFoundResult, type EvaluationResult } from './flags/evaluate.js';
+import type { FlagEvents } from './flags/events.js';
+import type { ExposureCounter } from './flags/exposure.js';
+import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
-import { FlagSnapshot } from './flags/snapshot.js';
+import { FlagRepository } from './flags/repository.js';
+import type { SnapshotEntry } from './flags/snapshot.js';
 import { Releases } from './releases/releases.js';
+import type { ReleaseEvents } from './releases/events.js';
 import { EarlyAccess } from './early-access/early-access.js';
+import type { EarlyAccessEvents } from './early-access/events.js';
 import { Analytics, type AnalyticsOptions, type GuardAction } from './analytics/analytics.js';
+import type { AnalyticsEvents } from './analytics/events.js';
 import type { TickResult } from './releases/releases.js';
-import { iterateRecords } from './storage/records.js';
-import { Collections, type Store, type StoreEvent, type StoredRecord } from './storage/store.js';
+import type { Store } from './storage/store.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
 
 /** A serialisable copy of a client's flags, for starting offline (`bootstrap`). */
@@ -42,6 +48,12 @@ export interface PhasegateOptions {
    * (`gate.ready` settles when that load finishes). Lets an app answer before its store does.
    */
   readonly bootstrap?: FlagSnapshotData;
+  /**
+   * Every client re-reads all flags from the store this often (ms, ±20% jitter), so a missed
+   * notification (a dropped pub/sub or LISTEN connection) heals by itself. Default 30,000;
+   * `0` disables. Store `status` events still trigger an immediate resync.
+   */
+  readonly resyncIntervalMs?: number;
 }
 
 /**
@@ -66,16 +78,11 @@ export class Phasegate {
   /** Settles when the first full load from the store has finished. */
   readonly ready: Promise<void>;
 
-  private readonly snapshot = new FlagSnapshot();
+  private readonly repository: FlagRepository;
+  private readonly flagEvents: ReturnType<typeof eventPort<FlagEvents>>;
   private readonly overrides = new Map<string, boolean>();
   /** Mirrors `overrides.size !== 0` as a plain field: `Map#size` is an accessor call on the hot path. */
   private hasOverrides = false;
-  private readonly warnedDeprecated = new Set<string>();
-  private readonly unsubscribe: () => void;
-  /** Keys this client is writing; their notifications wait, so our own write is reported as local. */
-  private readonly writesInFlight = new Map<string, number>();
-  private readonly deferredChanges = new Set<string>();
-  private storeAvailable = true;
   private readonly trackExposure: boolean;
   private readonly now = (): number => this.clock.now();
   private closed = false;
@@ -89,27 +96,20 @@ export class Phasegate {
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? createEventEmitter();
     this.trackExposure = options.trackExposure ?? true;
-    this.flags = new Flags(this.store, this.clock, this.snapshot, {
-      begin: (key) => this.writesInFlight.set(key, (this.writesInFlight.get(key) ?? 0) + 1),
-      commit: (key, record) => this.applyRecord(key, record, 'local'),
-      end: (key) => {
-        const left = (this.writesInFlight.get(key) ?? 1) - 1;
-        if (left > 0) return void this.writesInFlight.set(key, left);
-        this.writesInFlight.delete(key);
-        // Catch up on anything that changed while our own write was in flight.
-        if (this.deferredChanges.delete(key)) this.syncKey(key);
-      },
+    const bootstrap = options.bootstrap ? parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot').flags : undefined;
+    // Each module gets a port for its own events only; every emit is isolated from listeners.
+    this.flagEvents = eventPort<FlagEvents>(this.events);
+    this.repository = new FlagRepository({
+      store: this.store,
+      events: this.flagEvents,
+      ...(options.resyncIntervalMs !== undefined ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
+      ...(bootstrap ? { bootstrap } : {}),
     });
-    this.releases = new Releases(this.store, this.clock, this.events, this.flags);
-    this.earlyAccess = new EarlyAccess(this.store, this.clock, this.events, this.flags);
-    this.analytics = new Analytics(this.store, this.clock, this.events, this.releases, this.flags, () => this.exposureCounters(), options.analytics);
-    if (options.bootstrap) {
-      const data = parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot');
-      for (const flag of data.flags) this.snapshot.apply(flag.key, 0, flag);
-    }
-    // Subscribe before loading so no change can slip between the two.
-    this.unsubscribe = this.store.subscribe((event) => this.onStoreEvent(event));
-    this.ready = this.load();
+    this.flags = new Flags(this.store, this.clock, this.repository);
+    this.releases = new Releases(this.store, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
+    this.earlyAccess = new EarlyAccess(this.store, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
+    this.analytics = new Analytics(this.store, this.clock, eventPort<AnalyticsEvents>(this.events), this.releases, this.flags, this.repository, options.analytics);
+    this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});
   }
@@ -129,15 +129,15 @@ export class Phasegate {
         const forced = this.overrides.get(flagKey);
         if (forced !== undefined) return forced;
       }
-      const entry = this.snapshot.entry(flagKey);
+      const entry = this.repository.entry(flagKey);
       if (entry === undefined) return false;
       const quick = entry.compiled.quick(context, this.clock);
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
-      const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry.compiled, flagKey, context);
+      const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry, flagKey, context);
       if (this.trackExposure) {
         // Read the id once, defensively: the context may be a Proxy or have throwing getters.
         readUserId(context);
-        entry.exposure.record(enabled, lastReadUserId() as string | undefined, this.now);
+        entry.exposure.record(enabled, lastReadUserId(), this.now);
       }
       return enabled;
     } catch (error) {
@@ -146,9 +146,9 @@ export class Phasegate {
     }
   }
 
-  private decideAndReport(compiled: CompiledFlag, flagKey: string, context: EvaluationContext | undefined): boolean {
-    const reason = compiled.decide(context, this.clock);
-    if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(flagKey, reason);
+  private decideAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): boolean {
+    const reason = entry.compiled.decide(context, this.clock);
+    if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(entry, flagKey, reason);
     return isOnReason(reason);
   }
 
@@ -160,13 +160,13 @@ export class Phasegate {
     try {
       const forced = this.overrides.get(flagKey);
       if (forced !== undefined) return { flagKey, enabled: forced, reason: forced ? 'OVERRIDE_ON' : 'OVERRIDE_OFF' };
-      const entry = this.snapshot.entry(flagKey);
+      const entry = this.repository.entry(flagKey);
       if (entry === undefined) return notFoundResult(flagKey);
       const result = entry.compiled.evaluate(context, this.clock);
-      if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(flagKey, result.reason);
+      if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(entry, flagKey, result.reason);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(result.enabled, lastReadUserId() as string | undefined, this.now);
+        entry.exposure.record(result.enabled, lastReadUserId(), this.now);
       }
       return result;
     } catch (error) {
@@ -177,15 +177,13 @@ export class Phasegate {
 
   /** The keys of every flag that is on for `context`, sorted. */
   enabledFlags(context?: EvaluationContext): string[] {
-    const keys = new Set<string>([...this.snapshot.keys(), ...this.overrides.keys()]);
+    const keys = new Set<string>([...this.repository.keys(), ...this.overrides.keys()]);
     return [...keys].filter((key) => this.isEnabled(key, context)).sort();
   }
 
   /** @internal Exposure counters by flag key, for the analytics module. */
-  exposureCounters(): Map<string, import('./analytics/exposure.js').ExposureCounter> {
-    const counters = new Map<string, import('./analytics/exposure.js').ExposureCounter>();
-    for (const [key, entry] of this.snapshot.allEntries()) counters.set(key, entry.exposure);
-    return counters;
+  exposureCounters(): ReadonlyMap<string, ExposureCounter> {
+    return this.repository.exposureCounters();
   }
 
   /**
@@ -202,12 +200,12 @@ export class Phasegate {
 
   /** Every flag in this client's snapshot, sorted by key. */
   allFlags(): Flag[] {
-    return this.snapshot.flags();
+    return this.repository.flags();
   }
 
   /** A copy of the snapshot, to pass as `bootstrap` to another client or save for offline start. */
   snapshotData(): FlagSnapshotData {
-    return { flags: this.snapshot.flags() };
+    return { flags: this.repository.flags() };
   }
 
   /**
@@ -228,7 +226,12 @@ export class Phasegate {
 
   /** Whether the store is currently reachable (as far as this client knows). */
   get storeIsAvailable(): boolean {
-    return this.storeAvailable;
+    return this.repository.storeAvailable;
+  }
+
+  /** Re-reads every flag from the store now and replaces the snapshot with it (deletions included). */
+  resync(): Promise<void> {
+    return this.repository.resync();
   }
 
   /** Stops following the store and closes it. */
@@ -241,106 +244,25 @@ export class Phasegate {
   /** @internal Stops following the store without closing it (the store stays the caller's). */
   detach(): void {
     this.closed = true;
-    this.unsubscribe();
+    this.repository.stop();
   }
 
-  private async load(): Promise<void> {
-    const seen = new Set<string>();
-    try {
-      // Only list once notifications flow, so a write between the two cannot be missed.
-      await this.store.subscribed?.();
-      for await (const record of iterateRecords(this.store, Collections.flags)) {
-        const flag = parseStoredFlag(record, this.store.name);
-        seen.add(flag.key);
-        this.applyRecord(record.key, { ...record, value: flag }, 'remote');
-      }
-    } catch (error) {
-      const wrapped =
-        error instanceof ValidationError || error instanceof StoreError
-          ? error
-          : new StoreError(`Could not load flags from store ${this.store.name}: ${toError(error).message}`, { cause: error });
-      this.emitStoreError('load', wrapped);
-      throw wrapped;
-    }
-    for (const key of [...this.snapshot.keys()]) {
-      if (!seen.has(key)) this.applyRecord(key, undefined, 'remote');
-    }
-  }
-
-  private applyRecord(key: string, record: StoredRecord<Flag> | undefined, source: 'local' | 'remote'): void {
-    const applied = this.snapshot.apply(key, record?.version ?? 0, record?.value);
-    if (!applied.changed) return;
-    if (record === undefined || applied.previous?.state !== record.value.state) this.warnedDeprecated.delete(key);
-    this.events.emit('flag:changed', { key, flag: record?.value, previous: applied.previous, source });
-  }
-
-  private onStoreEvent(event: StoreEvent): void {
-    if (this.closed) return;
-    if (event.type === 'status') {
-      if (!event.available && this.storeAvailable) {
-        this.storeAvailable = false;
-        this.events.emit('store:unavailable', event.error ? { error: event.error } : {});
-      } else if (event.available && !this.storeAvailable) {
-        this.storeAvailable = true;
-        this.load().then(
-          () => this.events.emit('store:available'),
-          () => {},
-        );
-      }
-      return;
-    }
-    if (event.collection !== Collections.flags) return;
-    if (this.writesInFlight.has(event.key)) {
-      this.deferredChanges.add(event.key);
-      return;
-    }
-    if (event.version !== 0 && event.version <= this.snapshot.version(event.key)) return;
-    if (event.version === 0) {
-      this.applyRecord(event.key, undefined, 'remote');
-      return;
-    }
-    this.syncKey(event.key);
-  }
-
-  /** Re-reads one flag from the store and applies it if it moved on. */
-  private syncKey(key: string): void {
-    this.store
-      .get(Collections.flags, key)
-      .then((record) => {
-        if (this.closed) return;
-        if (!record) return this.applyRecord(key, undefined, 'remote');
-        this.applyRecord(key, { ...record, value: parseStoredFlag(record, this.store.name) }, 'remote');
-      })
-      .catch((error: unknown) => this.emitStoreError('sync', toError(error)));
-  }
-
-  private report(flagKey: string, reason: 'DEPRECATED' | 'INVALID_CONTEXT'): void {
+  private report(entry: SnapshotEntry, flagKey: string, reason: 'DEPRECATED' | 'INVALID_CONTEXT'): void {
     if (reason === 'DEPRECATED') {
-      if (this.warnedDeprecated.has(flagKey)) return;
-      this.warnedDeprecated.add(flagKey);
-      this.events.emit('flag:deprecated', { flagKey });
+      if (entry.deprecationReported) return;
+      entry.deprecationReported = true;
+      this.flagEvents.emit('flag:deprecated', { flagKey });
     } else {
-      this.events.emit('evaluation:error', {
+      this.flagEvents.emit('evaluation:error', {
         flagKey,
-        error: new ValidationError('evaluation context', [{ path: 'context', message: 'userId and ring must be strings' }]),
+        error: new ValidationError('evaluation context', [{ path: 'context', message: 'fields must be readable, and userId and ring must be strings' }]),
       });
     }
   }
 
   private reportError(flagKey: string, error: unknown): void {
-    try {
-      this.events.emit('evaluation:error', { flagKey, error: toError(error) });
-    } catch {
-      // A throwing listener must not turn a safe default into an exception.
-    }
-  }
-
-  private emitStoreError(operation: string, error: Error): void {
-    try {
-      this.events.emit('store:error', { operation, error });
-    } catch {
-      // Listener failures stay with the listener.
-    }
+    // Isolated: a throwing listener must not turn a safe default into an exception.
+    this.flagEvents.emit('evaluation:error', { flagKey, error: toError(error) });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { PhasegateEventEmitter } from '../events.js';
+import type { EventPort } from '../event-port.js';
+import type { AnalyticsEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Release, ReleaseBreach } from '../releases/model.js';
 import { exposureOf, type Releases } from '../releases/releases.js';
@@ -7,8 +8,8 @@ import { currentPhase, isActive } from '../releases/transitions.js';
 import { iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
-import type { ExposureCounter } from './exposure.js';
-import { HyperLogLog } from './hyperloglog.js';
+import type { ExposureSource } from '../flags/exposure.js';
+import { HyperLogLog } from '../hyperloglog.js';
 import { DEFAULT_THRESHOLDS, breachOf, metricSampleSchema, thresholdSchema, type Alert, type Badness, type MetricSample, type Severity, type Threshold } from './model.js';
 import { summarize, type MetricStatistics, type Observation } from './statistics.js';
 
@@ -106,10 +107,10 @@ let alertSequence = 0;
 export class Analytics {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly events: PhasegateEventEmitter;
+  private readonly events: EventPort<AnalyticsEvents>;
   private readonly releases: Releases;
   private readonly flags: Flags;
-  private readonly exposure: () => Map<string, ExposureCounter>;
+  private readonly exposure: ExposureSource;
   private readonly thresholdsByMetric = new Map<string, Threshold>(DEFAULT_THRESHOLDS.map((t) => [t.metric, t]));
   private readonly alertState = new Map<string, Severity>();
   /** Recent observations per series, mirrored from the store after each write. */
@@ -122,10 +123,10 @@ export class Analytics {
   constructor(
     store: Store,
     clock: Clock,
-    events: PhasegateEventEmitter,
+    events: EventPort<AnalyticsEvents>,
     releases: Releases,
     flags: Flags,
-    exposure: () => Map<string, ExposureCounter>,
+    exposure: ExposureSource,
     options: AnalyticsOptions = {},
   ) {
     this.store = store;
@@ -355,7 +356,7 @@ export class Analytics {
    */
   async flush(): Promise<void> {
     const now = this.clock.now();
-    for (const [flag, counter] of this.exposure()) {
+    for (const [flag, counter] of this.exposure.exposureCounters()) {
       counter.fold(now);
       for (const [day, sketch] of counter.exposedByDay) {
         await this.mergeSketch(`adoption|exposed|${flag}|${dayKey(day * DAY)}`, sketch);
@@ -394,7 +395,7 @@ export class Analytics {
     };
     const exposed = await read('exposed');
     const active = await read('active');
-    const counter = this.exposure().get(feature);
+    const counter = this.exposure.exposureCounters().get(feature);
     if (counter) {
       counter.fold(this.clock.now());
       const local = counter.exposedByDay.get(Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY));
@@ -437,7 +438,7 @@ export class Analytics {
       });
     }
     const flags = [];
-    for (const [key, counter] of this.exposure()) {
+    for (const [key, counter] of this.exposure.exposureCounters()) {
       const adoption = await this.adoption(key);
       flags.push({ key, evaluationsOn: counter.on, evaluationsOff: counter.off, exposedUsersToday: adoption.exposedUsers });
     }

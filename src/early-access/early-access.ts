@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AlreadyExistsError, ConflictError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
-import type { PhasegateEventEmitter } from '../events.js';
+import type { EventPort } from '../event-port.js';
+import type { EarlyAccessEvents } from './events.js';
 import { bucketOf, thresholdFor } from '../flags/bucket.js';
 import { accessLevelQualifies } from '../flags/evaluate.js';
 import type { Flags } from '../flags/flags.js';
@@ -9,7 +10,7 @@ import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext }
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
-import type { ActorOptions } from '../releases/releases.js';
+import type { ActorOptions } from '../actor.js';
 import {
   MEMBER_STATUSES,
   MEMBER_TRANSITIONS,
@@ -113,11 +114,11 @@ function feedbackKey(userId: string, feature: string, at: number): string {
 export class EarlyAccess {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly events: PhasegateEventEmitter;
+  private readonly events: EventPort<EarlyAccessEvents>;
   private readonly flags: Flags;
 
   /** @internal Built by `createPhasegate`. */
-  constructor(store: Store, clock: Clock, events: PhasegateEventEmitter, flags: Flags) {
+  constructor(store: Store, clock: Clock, events: EventPort<EarlyAccessEvents>, flags: Flags) {
     this.store = store;
     this.clock = clock;
     this.events = events;

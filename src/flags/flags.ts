@@ -1,32 +1,15 @@
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import { insertRecord, iterateRecords } from '../storage/records.js';
-import { Collections, type Store, type StoredRecord } from '../storage/store.js';
-import { assertNoPollutingKeys, parseWith } from '../validation.js';
+import { Collections, type Store } from '../storage/store.js';
+import { parseWith } from '../validation.js';
 import { HASH_VERSION } from './bucket.js';
 import { flagInputSchema, flagSchema, flagUpdateSchema, keySchema, type Flag, type FlagInput, type FlagUpdate } from './model.js';
-import type { FlagSnapshot, FlagStats } from './snapshot.js';
+import type { FlagRepository } from './repository.js';
+import type { FlagStats } from './snapshot.js';
+import { parseStoredFlag } from './parse.js';
 
-/** How {@link Flags} tells its owner about writes, so notifications of its own writes are not mistaken for remote ones. */
-export interface FlagWriteHooks {
-  /** A write to `key` is about to be sent. */
-  begin(key: string): void;
-  /** The write landed: `record` is the new version, `undefined` after a delete. */
-  commit(key: string, record: StoredRecord<Flag> | undefined): void;
-  /** The write finished, landed or not. */
-  end(key: string): void;
-}
-
-/** Validates a flag record read from a store; names the record on failure. */
-export function parseStoredFlag(record: StoredRecord<unknown>, storeName: string): Flag {
-  const subject = `flag record '${record.key}' in store ${storeName}`;
-  assertNoPollutingKeys(record.value, subject);
-  const flag = parseWith(flagSchema, record.value, subject);
-  if (flag.key !== record.key) {
-    throw new ValidationError(subject, [{ path: 'key', message: `must equal the record key '${record.key}' (got '${flag.key}')` }]);
-  }
-  return flag;
-}
+export { parseStoredFlag } from './parse.js';
 
 /**
  * `gate.flags`: create, change and read flags. Writes are validated, persisted
@@ -36,24 +19,17 @@ export function parseStoredFlag(record: StoredRecord<unknown>, storeName: string
 export class Flags {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly snapshot: FlagSnapshot;
-  private readonly hooks: FlagWriteHooks;
+  private readonly repository: FlagRepository;
 
   /** @internal Built by `createPhasegate`. */
-  constructor(store: Store, clock: Clock, snapshot: FlagSnapshot, hooks: FlagWriteHooks) {
+  constructor(store: Store, clock: Clock, repository: FlagRepository) {
     this.store = store;
     this.clock = clock;
-    this.snapshot = snapshot;
-    this.hooks = hooks;
+    this.repository = repository;
   }
 
-  private async write<T>(key: string, run: () => Promise<T>): Promise<T> {
-    this.hooks.begin(key);
-    try {
-      return await run();
-    } finally {
-      this.hooks.end(key);
-    }
+  private write<T>(key: string, run: () => Promise<T>): Promise<T> {
+    return this.repository.write(key, run);
   }
 
   /**
@@ -72,10 +48,10 @@ export class Flags {
       createdAt: now,
       updatedAt: now,
     };
-    if (this.snapshot.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
+    if (this.repository.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
     return this.write(flag.key, async () => {
       const record = await insertRecord(this.store, Collections.flags, flag.key, flag, 'Flag');
-      this.hooks.commit(flag.key, record);
+      this.repository.committed(flag.key, record);
       return record.value;
     });
   }
@@ -105,7 +81,7 @@ export class Flags {
       const flag = parseWith(flagSchema, next, `update of flag '${key}'`);
       try {
         const record = await this.store.put(Collections.flags, key, flag, current.version);
-        this.hooks.commit(key, record);
+        this.repository.committed(key, record);
         return record.value;
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= 20) throw error;
@@ -125,7 +101,7 @@ export class Flags {
         if (!current) throw new NotFoundError('Flag', key);
         try {
           await this.store.delete(Collections.flags, key, current.version);
-          this.hooks.commit(key, undefined);
+          this.repository.committed(key, undefined);
           return;
         } catch (error) {
           if (!(error instanceof ConflictError) || attempt >= 20) throw error;
@@ -150,6 +126,6 @@ export class Flags {
 
   /** Counts of the flags in this client's snapshot, by state. Synchronous. */
   stats(): FlagStats {
-    return this.snapshot.stats();
+    return this.repository.stats();
   }
 }

@@ -1,4 +1,4 @@
-import { ExposureCounter } from '../analytics/exposure.js';
+import { ExposureCounter } from './exposure.js';
 import { CompiledFlag } from './evaluate.js';
 import { FLAG_STATES, type Flag, type FlagState } from './model.js';
 
@@ -8,6 +8,8 @@ export interface SnapshotEntry {
   readonly compiled: CompiledFlag;
   /** Survives updates of the flag; dropped when the flag is deleted. */
   readonly exposure: ExposureCounter;
+  /** Whether `flag:deprecated` was reported for this flag; survives updates that keep the state. */
+  deprecationReported: boolean;
 }
 
 /** Counts of flags by state. */
@@ -50,8 +52,13 @@ export class FlagSnapshot {
     return this.entries.get(key)?.version ?? 0;
   }
 
-  /** Applies a stored version of a flag, or its deletion (`flag` undefined). Older versions are ignored. */
-  apply(key: string, version: number, flag: Flag | undefined): AppliedChange {
+  /**
+   * Applies a stored version of a flag, or its deletion (`flag` undefined). By default older
+   * versions are ignored, so notifications and local writes can arrive in any order; `replace`
+   * applies it whatever the version (a full resync, or a write the store just confirmed: versions
+   * restart at 1 after a delete, so "lower" can be newer).
+   */
+  apply(key: string, version: number, flag: Flag | undefined, replace = false): AppliedChange {
     const current = this.entries.get(key);
     const previous = current?.compiled.flag;
     if (flag === undefined) {
@@ -59,8 +66,16 @@ export class FlagSnapshot {
       this.entries.delete(key);
       return { changed: true, previous };
     }
-    if (current && version !== 0 && current.version !== 0 && version <= current.version) return { changed: false, previous };
-    this.entries.set(key, { version, compiled: new CompiledFlag(flag), exposure: current?.exposure ?? new ExposureCounter() });
+    if (current && !replace && version !== 0 && current.version !== 0 && version <= current.version) return { changed: false, previous };
+    if (current && current.version === version && version !== 0 && current.compiled.flag.updatedAt === flag.updatedAt && current.compiled.flag.createdAt === flag.createdAt) {
+      return { changed: false, previous };
+    }
+    this.entries.set(key, {
+      version,
+      compiled: new CompiledFlag(flag),
+      exposure: current?.exposure ?? new ExposureCounter(),
+      deprecationReported: current !== undefined && current.deprecationReported && previous?.state === flag.state,
+    });
     return { changed: true, previous };
   }
 

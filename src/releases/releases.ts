@@ -1,7 +1,9 @@
 import semver from 'semver';
 import type { Clock } from '../clock.js';
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
-import type { PhasegateEventEmitter } from '../events.js';
+import type { EventPort } from '../event-port.js';
+import type { ActorOptions } from '../actor.js';
+import type { ReleaseEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Flag } from '../flags/model.js';
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
@@ -21,10 +23,7 @@ import * as transitions from './transitions.js';
 
 const CURRENT_VERSION_KEY = 'current-version';
 
-/** Who is acting, recorded in the release history. Default `api`. */
-export interface ActorOptions {
-  readonly by?: string;
-}
+export type { ActorOptions } from '../actor.js';
 
 /** A guard consulted before `tick` advances or completes a release: return `true` to allow, or a reason to wait. */
 export type ReleaseGuard = (release: Release) => true | string;
@@ -68,12 +67,12 @@ export function exposureOf(release: Release): number {
 export class Releases {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly events: PhasegateEventEmitter;
+  private readonly events: EventPort<ReleaseEvents>;
   private readonly flags: Flags;
   private readonly guards = new Set<ReleaseGuard>();
 
   /** @internal Built by `createPhasegate`. */
-  constructor(store: Store, clock: Clock, events: PhasegateEventEmitter, flags: Flags) {
+  constructor(store: Store, clock: Clock, events: EventPort<ReleaseEvents>, flags: Flags) {
     this.store = store;
     this.clock = clock;
     this.events = events;
@@ -236,12 +235,12 @@ export class Releases {
       currentAfter = fallback?.version ?? null;
     }
     const restores = before.rollbackPlan.steps.some((step) => step.action === 'restorePreviousVersion');
-    const steps: RollbackStepOutcome[] = before.rollbackPlan.steps.map((step, index) => {
-      if (step.action === 'disableFeatures' || step.action === 'restorePreviousVersion') return { step, outcome: 'done' };
-      const handled = this.events.listenerCount('release:rollbackStep') > 0;
-      this.events.emit('release:rollbackStep', { version, step, index, reason });
-      return { step, outcome: handled ? 'emitted' : 'unhandled' };
-    });
+    // Steps for the host are announced only once the rollback is validated and stored (below):
+    // announcing first would page people for a rollback that may then be refused.
+    const handled = this.events.listenerCount('release:rollbackStep') > 0;
+    const steps: RollbackStepOutcome[] = before.rollbackPlan.steps.map((step) =>
+      step.action === 'disableFeatures' || step.action === 'restorePreviousVersion' ? { step, outcome: 'done' } : { step, outcome: handled ? 'emitted' : 'unhandled' },
+    );
     const rollback: ReleaseRollback = {
       at,
       reason,
@@ -253,10 +252,17 @@ export class Releases {
       ...(options.breach ? { breach: options.breach } : {}),
     };
     const after = await this.transition(version, (current) => transitions.rollBack(current, rollback));
-    if (restores && currentBefore === version) {
-      await updateRecord<{ version: string | null }>(this.store, Collections.meta, CURRENT_VERSION_KEY, () => ({ version: currentAfter }));
+    try {
+      if (restores && currentBefore === version) {
+        await updateRecord<{ version: string | null }>(this.store, Collections.meta, CURRENT_VERSION_KEY, () => ({ version: currentAfter }));
+      }
+      await this.syncFlags(after);
+    } finally {
+      // The rollback is stored: its steps go out even if turning the flags off has to wait for the next tick.
+      steps.forEach(({ step, outcome }, index) => {
+        if (outcome === 'emitted') this.events.emit('release:rollbackStep', { version, step, index, reason });
+      });
     }
-    await this.syncFlags(after);
     this.events.emit('release:rolledBack', { release: after, rollback });
     return after;
   }

@@ -1,4 +1,4 @@
-import { hashPrefix, hashWithPrefixInt32 } from '../flags/hash.js';
+import { hashPrefix, hashWithPrefixInt32 } from './flags/hash.js';
 
 const PRECISION = 12;
 const REGISTERS = 1 << PRECISION;

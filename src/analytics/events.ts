@@ -1,0 +1,9 @@
+import type { Alert } from './model.js';
+
+/** The events of `gate.analytics`. */
+export interface AnalyticsEvents {
+  /** A metric's windowed mean crossed its threshold, or crossed it further (warning → critical). */
+  'analytics:alert': (alert: Alert) => void;
+  /** A metric that had alerted is back within its limit. */
+  'analytics:recovered': (event: { readonly metric: string; readonly release: string | null; readonly feature: string | null; readonly value: number }) => void;
+}
