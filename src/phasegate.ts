@@ -18,7 +18,11 @@ import type { EarlyAccessEvents } from './early-access/events.js';
 import { Analytics, type AnalyticsOptions, type GuardAction } from './analytics/analytics.js';
 import type { AnalyticsEvents } from './analytics/events.js';
 import type { TickResult } from './releases/releases.js';
-import type { Store } from './storage/store.js';
+import { Collections, type Store } from './storage/store.js';
+import { validatingStore, type RecordValidator } from './storage/validated-store.js';
+import { parseStoredRelease, parseStoredReleaseMeta } from './releases/stored.js';
+import { parseStoredEmailIndex, parseStoredFeature, parseStoredFeedback, parseStoredMember } from './early-access/stored.js';
+import { parseStoredAlert, parseStoredMetricRecord } from './analytics/stored.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
 
 /** A serialisable copy of a client's flags, for starting offline (`bootstrap`). */
@@ -27,6 +31,18 @@ export interface FlagSnapshotData {
 }
 
 const snapshotDataSchema = z.strictObject({ flags: z.array(flagSchema) });
+
+/** Every domain collection and the validator of its records (flags are validated by the repository). */
+const RECORD_VALIDATORS: ReadonlyMap<string, RecordValidator> = new Map<string, RecordValidator>([
+  [Collections.releases, parseStoredRelease],
+  [Collections.meta, parseStoredReleaseMeta],
+  [Collections.earlyAccessUsers, parseStoredMember],
+  [Collections.earlyAccessFeatures, parseStoredFeature],
+  [Collections.earlyAccessFeedback, parseStoredFeedback],
+  [Collections.earlyAccessEmails, parseStoredEmailIndex],
+  [Collections.metrics, parseStoredMetricRecord],
+  [Collections.alerts, parseStoredAlert],
+]);
 
 /** Options for {@link createPhasegate}. */
 export interface PhasegateOptions {
@@ -106,9 +122,11 @@ export class Phasegate {
       ...(bootstrap ? { bootstrap } : {}),
     });
     this.flags = new Flags(this.store, this.clock, this.repository);
-    this.releases = new Releases(this.store, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
-    this.earlyAccess = new EarlyAccess(this.store, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
-    this.analytics = new Analytics(this.store, this.clock, eventPort<AnalyticsEvents>(this.events), this.releases, this.flags, this.repository, options.analytics);
+    // Domains read through a view that validates every record of their collections.
+    const domainStore = validatingStore(this.store, RECORD_VALIDATORS);
+    this.releases = new Releases(domainStore, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
+    this.earlyAccess = new EarlyAccess(domainStore, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
+    this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), this.releases, this.flags, this.repository, options.analytics);
     this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});

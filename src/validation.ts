@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { StoredRecord } from './storage/store.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 
 /** Keys that would let a JSON document reach `Object.prototype` when merged or assigned. */
@@ -57,4 +58,29 @@ export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unkno
   const result = schema.safeParse(input);
   if (!result.success) throw new ValidationError(subject, toValidationIssues(result.error));
   return result.data;
+}
+
+/** Validates one record read back from a store; see {@link storedRecordParser}. */
+export type StoredRecordParser<T> = (record: StoredRecord<unknown>, storeName: string) => T;
+
+/**
+ * A validator for records of one kind read back from a store, like `parseStoredFlag`: the
+ * value must match `schema`, and a failure names the record's key and the store, so a corrupt
+ * or foreign record is reported, never silently used. `keyOf` (when given) must give the key
+ * the record is stored under.
+ */
+export function storedRecordParser<Schema extends z.ZodType>(
+  schema: Schema,
+  what: string,
+  keyOf?: (value: z.output<Schema>) => string,
+): StoredRecordParser<z.output<Schema>> {
+  return (record, storeName) => {
+    const subject = `${what} record '${record.key}' in store ${storeName}`;
+    const value = parseWith(schema, record.value, subject);
+    const key = keyOf?.(value);
+    if (key !== undefined && key !== record.key) {
+      throw new ValidationError(subject, [{ path: '', message: `belongs under key '${key}', not '${record.key}'` }]);
+    }
+    return value;
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Collections, Duration, ManualClock, MemoryStore, createPhasegate, type PhasegateEvents, type Store, type StoreEvent } from '../src/index.js';
+import { Collections, Duration, ManualClock, MemoryStore, createPhasegate, type PhasegateEvents, type Store } from '../src/index.js';
 
 const START = Date.UTC(2026, 2, 1);
 

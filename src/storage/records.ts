@@ -32,29 +32,64 @@ export async function insertRecord<T>(store: Store, collection: string, key: str
   }
 }
 
+/** How many times a read-modify-write retries after a version conflict before giving up. One limit for every module. */
+export const UPDATE_ATTEMPTS = 20;
+
+/** Options for {@link updateRecord}. */
+export interface UpdateRecordOptions<T> {
+  /** Validates the current record before `change` sees it (a bad record throws, naming its key). */
+  readonly parse?: (record: StoredRecord<unknown>) => T;
+  /** Attempts before a conflict is given up on. Default {@link UPDATE_ATTEMPTS}. */
+  readonly attempts?: number;
+}
+
+/** Reads one record and validates it with `parse`; `undefined` when absent. */
+export async function readRecord<T>(store: Store, collection: string, key: string, parse: (record: StoredRecord<unknown>) => T): Promise<StoredRecord<T> | undefined> {
+  const record = await store.get<unknown>(collection, key);
+  return record && { ...record, value: parse(record) };
+}
+
+/** Every record of a collection, each validated with `parse` (see {@link iterateRecords}). */
+export async function* iterateParsed<T>(
+  store: Store,
+  collection: string,
+  parse: (record: StoredRecord<unknown>) => T,
+  pageSize = 1000,
+): AsyncGenerator<StoredRecord<T>> {
+  for await (const record of iterateRecords<unknown>(store, collection, pageSize)) yield { ...record, value: parse(record) };
+}
+
 /**
  * Read-modify-write with optimistic concurrency: reads the record, applies `change`,
  * writes with the version it read, and on a {@link ConflictError} re-reads and tries
- * again (up to `attempts` times). `change` must be a pure function of the current
- * value, because it may run more than once. Returning `undefined` cancels the write.
+ * again (up to {@link UPDATE_ATTEMPTS} times), backing off with jitter so competing writers
+ * spread out. `change` must be a pure function of the current value, because it may run more
+ * than once. Returning `undefined` cancels the write.
  */
 export async function updateRecord<T>(
   store: Store,
   collection: string,
   key: string,
   change: (current: StoredRecord<T> | undefined) => T | undefined,
-  attempts = 20,
+  options: UpdateRecordOptions<T> = {},
 ): Promise<StoredRecord<T> | undefined> {
+  const attempts = options.attempts ?? UPDATE_ATTEMPTS;
+  const parse = options.parse;
   for (let attempt = 1; ; attempt++) {
-    const current = await store.get<T>(collection, key);
+    const raw = await store.get<T>(collection, key);
+    const current = raw && parse ? { ...raw, value: parse(raw) } : raw;
     const next = change(current);
     if (next === undefined) return current;
     try {
       return await store.put(collection, key, next, current?.version ?? 0);
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= attempts) throw error;
-      // Back off a little so competing writers spread out.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      await backOff(attempt);
     }
   }
+}
+
+/** Waits a jittered, growing moment before retry `attempt + 1` (full jitter, capped at 100 ms). */
+export function backOff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
 }
