@@ -11,7 +11,10 @@ import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagRepository } from './flags/repository.js';
 import type { SnapshotEntry } from './flags/snapshot.js';
-import { Releases } from './releases/releases.js';
+import { Releases, exposureOf } from './releases/releases.js';
+import type { Release } from './releases/model.js';
+import { currentPhase, isActive } from './releases/transitions.js';
+import type { ReleaseControl } from './analytics/ports.js';
 import type { ReleaseEvents } from './releases/events.js';
 import { EarlyAccess } from './early-access/early-access.js';
 import type { EarlyAccessEvents } from './early-access/events.js';
@@ -126,7 +129,7 @@ export class Phasegate {
     const domainStore = validatingStore(this.store, RECORD_VALIDATORS);
     this.releases = new Releases(domainStore, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
     this.earlyAccess = new EarlyAccess(domainStore, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
-    this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), this.releases, this.flags, this.repository, options.analytics);
+    this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), releaseControl(this.releases), this.flags, this.repository, options.analytics);
     this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});
@@ -282,6 +285,20 @@ export class Phasegate {
     // Isolated: a throwing listener must not turn a safe default into an exception.
     this.flagEvents.emit('evaluation:error', { flagKey, error: toError(error) });
   }
+}
+
+/** Plugs `gate.releases` into the port analytics guards releases through. */
+function releaseControl(releases: Releases): ReleaseControl {
+  return {
+    get: (version) => releases.get(version),
+    list: () => releases.list(),
+    hold: (version, reason, options) => releases.hold(version, reason, options),
+    rollback: (version, reason, options) => releases.rollback(version, reason, options),
+    resume: (version, options) => releases.resume(version, options),
+    isActive: (status) => isActive(status as Release['status']),
+    phaseOf: (release) => currentPhase(release as Release)?.name ?? null,
+    exposureOf: (release) => exposureOf(release as Release),
+  };
 }
 
 /**

@@ -2,9 +2,8 @@ import type { Clock } from '../clock.js';
 import type { EventPort } from '../event-port.js';
 import type { AnalyticsEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
-import type { Release, ReleaseBreach } from '../releases/model.js';
-import { exposureOf, type Releases } from '../releases/releases.js';
-import { currentPhase, isActive } from '../releases/transitions.js';
+import type { ReleaseBreach } from '../contracts.js';
+import type { ReleaseControl, ReleaseView } from './ports.js';
 import { iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
@@ -108,7 +107,7 @@ export class Analytics {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly events: EventPort<AnalyticsEvents>;
-  private readonly releases: Releases;
+  private readonly releases: ReleaseControl;
   private readonly flags: Flags;
   private readonly exposure: ExposureSource;
   private readonly thresholdsByMetric = new Map<string, Threshold>(DEFAULT_THRESHOLDS.map((t) => [t.metric, t]));
@@ -124,7 +123,7 @@ export class Analytics {
     store: Store,
     clock: Clock,
     events: EventPort<AnalyticsEvents>,
-    releases: Releases,
+    releases: ReleaseControl,
     flags: Flags,
     exposure: ExposureSource,
     options: AnalyticsOptions = {},
@@ -281,7 +280,7 @@ export class Analytics {
   }
 
   /** The thresholds that apply to a release: the defaults and custom ones, overridden by its own rollback triggers. */
-  private thresholdsFor(release: Release): Threshold[] {
+  private thresholdsFor(release: ReleaseView): Threshold[] {
     const merged = new Map(this.thresholdsByMetric);
     for (const trigger of release.rollbackPlan.triggers) merged.set(trigger.metric, trigger);
     return [...merged.values()];
@@ -302,15 +301,15 @@ export class Analytics {
     const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0);
     const score = Math.max(0, 100 - penalty);
     const status = metrics.some((m) => m.severity === 'critical') || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-    return { version, score, status, metrics, recommendations: recommend(version, release, metrics, status, this.minimumSamples, this.evaluationWindowMs) };
+    return { version, score, status, metrics, recommendations: recommend(version, release, release === undefined || this.releases.isActive(release.status), metrics, status, this.minimumSamples, this.evaluationWindowMs) };
   }
 
   /**
    * Checks a release's rollback triggers against its own windowed metrics: critical → rollback,
    * warning → hold, all clear again → lifts a hold that analytics placed.
    */
-  async guard(release: Release): Promise<GuardAction | null> {
-    if (!isActive(release.status)) return null;
+  async guard(release: ReleaseView): Promise<GuardAction | null> {
+    if (!this.releases.isActive(release.status)) return null;
     let worst: ReleaseBreach | null = null;
     for (const trigger of release.rollbackPlan.triggers) {
       const window = await this.observations(trigger.metric, { release: release.version });
@@ -319,7 +318,7 @@ export class Analytics {
       const severity = breachOf(value, trigger.limit, trigger.bad);
       if (!severity) continue;
       if (!worst || (severity === 'critical' && worst.severity === 'warning')) {
-        worst = { metric: trigger.metric, value, limit: trigger.limit, bad: trigger.bad, phase: currentPhase(release)?.name ?? null, severity };
+        worst = { metric: trigger.metric, value, limit: trigger.limit, bad: trigger.bad, phase: this.releases.phaseOf(release), severity };
       }
     }
     if (worst?.severity === 'critical') {
@@ -432,8 +431,8 @@ export class Analytics {
       releases.push({
         version: release.version,
         status: release.status,
-        phase: currentPhase(release)?.name ?? null,
-        exposurePercentage: exposureOf(release),
+        phase: this.releases.phaseOf(release),
+        exposurePercentage: this.releases.exposureOf(release),
         health: await this.health(release.version),
       });
     }
@@ -453,7 +452,8 @@ function round(value: number): number {
 
 function recommend(
   version: string,
-  release: Release | undefined,
+  release: ReleaseView | undefined,
+  rollingOut: boolean,
   metrics: readonly MetricHealth[],
   status: ReleaseHealth['status'],
   minimumSamples: number,
@@ -469,7 +469,7 @@ function recommend(
       : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
   }
   const advice: string[] = [];
-  const active = release === undefined || isActive(release.status) || release.status === 'planned';
+  const active = rollingOut || release?.status === 'planned';
   for (const m of metrics) {
     const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
     if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);

@@ -10,7 +10,7 @@ import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext }
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
-import type { ActorOptions } from '../actor.js';
+import type { ActorOptions } from '../contracts.js';
 import {
   MEMBER_STATUSES,
   MEMBER_TRANSITIONS,

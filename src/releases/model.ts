@@ -141,15 +141,9 @@ export interface RollbackStepOutcome {
   readonly outcome: 'done' | 'emitted' | 'unhandled';
 }
 
-/** The breach that caused an automatic hold or rollback. */
-export interface ReleaseBreach {
-  readonly metric: string;
-  readonly value: number;
-  readonly limit: number;
-  readonly bad: 'above' | 'below';
-  readonly phase: string | null;
-  readonly severity: 'warning' | 'critical';
-}
+import type { ReleaseBreach } from '../contracts.js';
+
+export type { ReleaseBreach } from '../contracts.js';
 
 /** Why and how a release was rolled back. */
 export interface ReleaseRollback {

@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { Clock } from '../clock.js';
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
-import type { ActorOptions } from '../actor.js';
+import type { ActorOptions } from '../contracts.js';
 import type { ReleaseEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
 import type { Flag } from '../flags/model.js';
@@ -23,7 +23,7 @@ import * as transitions from './transitions.js';
 
 const CURRENT_VERSION_KEY = 'current-version';
 
-export type { ActorOptions } from '../actor.js';
+export type { ActorOptions } from '../contracts.js';
 
 /** A guard consulted before `tick` advances or completes a release: return `true` to allow, or a reason to wait. */
 export type ReleaseGuard = (release: Release) => true | string;

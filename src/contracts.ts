@@ -1,0 +1,26 @@
+/**
+ * Types that cross domain boundaries, kept in the core so no domain imports another: who acts,
+ * and the breach analytics reports when it holds or rolls back a release.
+ */
+
+/** Who is acting, recorded in histories (releases, early-access members). Default `api`. */
+export interface ActorOptions {
+  /** The person or system acting. */
+  readonly by?: string;
+}
+
+/** The metric breach that caused an automatic hold or rollback. */
+export interface ReleaseBreach {
+  /** The metric that breached. */
+  readonly metric: string;
+  /** Its windowed mean. */
+  readonly value: number;
+  /** The limit it crossed. */
+  readonly limit: number;
+  /** Which side of the limit is bad. */
+  readonly bad: 'above' | 'below';
+  /** The phase the release was in. */
+  readonly phase: string | null;
+  /** How far it crossed. */
+  readonly severity: 'warning' | 'critical';
+}
