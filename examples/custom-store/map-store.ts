@@ -1,5 +1,5 @@
 /**
- * A custom storage adapter in ~60 lines: everything phasegate needs from a backend.
+ * A custom storage adapter in ~70 lines: everything phasegate needs from a backend.
  * Swap the Map for your database; keep the version check atomic there
  * (a conditional UPDATE, a compare-and-set, a transaction).
  */
@@ -9,6 +9,9 @@ export class MapStore implements Store {
   readonly name = 'map';
   private readonly data = new Map<string, { version: number; json: string }>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  // Per collection, the highest version ever deleted: creates start above it, so a re-created
+  // key never goes back to an old version (the contract's "versions never go backwards").
+  private readonly deletedVersionFloors = new Map<string, number>();
 
   private id(collection: string, key: string): string {
     return `${collection}\u0000${key}`;
@@ -37,9 +40,10 @@ export class MapStore implements Store {
     const actual = this.data.get(this.id(collection, key))?.version ?? 0;
     if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
     const json = JSON.stringify(value);
-    this.data.set(this.id(collection, key), { version: actual + 1, json });
-    this.emit({ type: 'change', collection, key, version: actual + 1 });
-    return { key, version: actual + 1, value: JSON.parse(json) as T };
+    const version = actual === 0 ? (this.deletedVersionFloors.get(collection) ?? 0) + 1 : actual + 1;
+    this.data.set(this.id(collection, key), { version, json });
+    this.emit({ type: 'change', collection, key, version });
+    return { key, version, value: JSON.parse(json) as T };
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
@@ -47,6 +51,7 @@ export class MapStore implements Store {
     if (expectedVersion !== undefined && actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
     if (actual === 0) return false;
     this.data.delete(this.id(collection, key));
+    this.deletedVersionFloors.set(collection, Math.max(actual, this.deletedVersionFloors.get(collection) ?? 0));
     this.emit({ type: 'change', collection, key, version: 0 });
     return true;
   }

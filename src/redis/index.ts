@@ -7,13 +7,16 @@ import { ClosedError, ConflictError, PhasegateError, StoreError, ValidationError
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 
-// Each collection is three keys: a hash of JSON values, a hash of versions, and a sorted set
-// (all scores 0) of keys for lexicographic paging. Scripts keep check-and-write atomic and
-// publish the change in the same step, so a notification never precedes its write.
+// Each collection is four keys: a hash of JSON values, a hash of versions, a sorted set
+// (all scores 0) of keys for lexicographic paging, and the deleted-version floor (the highest
+// version of any record deleted from the collection; creates start above it so a re-created
+// key never reuses a version). Scripts keep check-and-write atomic and publish the change in
+// the same step, so a notification never precedes its write.
 const PUT = `
 local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if current ~= tonumber(ARGV[2]) then return {0, current} end
 local version = current + 1
+if current == 0 then version = tonumber(redis.call('GET', KEYS[4]) or '0') + 1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], version)
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
@@ -28,6 +31,7 @@ if current == 0 then return {1, 0} end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if current > tonumber(redis.call('GET', KEYS[4]) or '0') then redis.call('SET', KEYS[4], current) end
 redis.call('PUBLISH', ARGV[3], ARGV[4] .. '0')
 return {1, current}
 `;
@@ -107,14 +111,14 @@ export class RedisStore implements Store {
     this.client.on('error', (error: Error) => this.setAvailable(false, error));
     this.client.on('close', () => this.setAvailable(false));
     this.client.on('ready', () => this.setAvailable(true));
-    this.client.defineCommand('phasegatePut', { numberOfKeys: 3, lua: PUT });
-    this.client.defineCommand('phasegateDelete', { numberOfKeys: 3, lua: DELETE });
-    this.client.defineCommand('phasegateList', { numberOfKeys: 3, lua: LIST });
+    this.client.defineCommand('phasegatePut', { numberOfKeys: 4, lua: PUT });
+    this.client.defineCommand('phasegateDelete', { numberOfKeys: 4, lua: DELETE });
+    this.client.defineCommand('phasegateList', { numberOfKeys: 4, lua: LIST });
   }
 
-  private keys(collection: string): [string, string, string] {
+  private keys(collection: string): [string, string, string, string] {
     const base = `${this.prefix}:${collection}`;
-    return [`${base}:values`, `${base}:versions`, `${base}:keys`];
+    return [`${base}:values`, `${base}:versions`, `${base}:keys`, `${base}:deleted-version-floor`];
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {

@@ -19,6 +19,8 @@ interface FileRecord {
 interface CollectionFile {
   /** Records by key (a Map, so no key can reach a prototype). */
   records: Map<string, FileRecord>;
+  /** The highest version of any record deleted from the collection; creates start above it. */
+  deletedVersionFloor: number;
   /** Identity of the file this was read from, to notice other processes' writes. */
   stamp: string;
 }
@@ -93,15 +95,21 @@ export class FileStore implements Store {
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
     const stored = JSON.parse(json) as T;
-    const version = await this.mutate(collection, key, expectedVersion, (records, actual) => {
-      records.set(key, { version: actual + 1, value: stored });
-      return actual + 1;
+    const version = await this.mutate(collection, key, expectedVersion, (file, actual) => {
+      // A create starts above every deleted version, so a re-created key never reuses one.
+      const next = actual === 0 ? file.deletedVersionFloor + 1 : actual + 1;
+      file.records.set(key, { version: next, value: stored });
+      return next;
     });
     return { key, version, value: structuredClone(stored) };
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
-    const deleted = await this.mutate(collection, key, expectedVersion, (records) => (records.delete(key) ? 0 : -1));
+    const deleted = await this.mutate(collection, key, expectedVersion, (file, actual) => {
+      if (!file.records.delete(key)) return -1;
+      file.deletedVersionFloor = Math.max(file.deletedVersionFloor, actual);
+      return 0;
+    });
     return deleted === 0;
   }
 
@@ -148,7 +156,7 @@ export class FileStore implements Store {
     collection: string,
     key: string,
     expectedVersion: number | undefined,
-    change: (records: Map<string, FileRecord>, actualVersion: number) => number,
+    change: (file: { records: Map<string, FileRecord>; deletedVersionFloor: number }, actualVersion: number) => number,
   ): Promise<number> {
     this.assertOpen();
     this.assertCollection(collection);
@@ -159,10 +167,10 @@ export class FileStore implements Store {
       if (expectedVersion !== undefined && actual !== expectedVersion) {
         throw new ConflictError(collection, key, expectedVersion, actual);
       }
-      const records = new Map(current.records);
-      const outcome = change(records, actual);
+      const next = { records: new Map(current.records), deletedVersionFloor: current.deletedVersionFloor };
+      const outcome = change(next, actual);
       if (outcome === -1) return { outcome, file: current };
-      const file = await this.writeFile(collection, records);
+      const file = await this.writeFile(collection, next.records, next.deletedVersionFloor);
       return { outcome, file };
     });
     const previous = this.cache.get(collection);
@@ -171,12 +179,14 @@ export class FileStore implements Store {
     return result.outcome;
   }
 
-  private async writeFile(collection: string, records: Map<string, FileRecord>): Promise<CollectionFile> {
+  private async writeFile(collection: string, records: Map<string, FileRecord>, deletedVersionFloor: number): Promise<CollectionFile> {
     const path = this.fileOf(collection);
     const body = {
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
       collection,
+      // Omitted while 0, so files of collections nothing was deleted from look as before.
+      ...(deletedVersionFloor > 0 ? { deletedVersionFloor } : {}),
       records: Object.fromEntries([...records.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     };
     const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -199,7 +209,7 @@ export class FileStore implements Store {
     }
     await rename(temp, path);
     await this.syncDirectory();
-    return { records, stamp: await this.stampOf(path) };
+    return { records, deletedVersionFloor, stamp: await this.stampOf(path) };
   }
 
   private async syncDirectory(): Promise<void> {
@@ -240,7 +250,7 @@ export class FileStore implements Store {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: new Map(), stamp: 'missing' };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: new Map(), deletedVersionFloor: 0, stamp: 'missing' };
       throw new StoreError(`Cannot read store file ${path}: ${(error as Error).message}`, { cause: error });
     }
     const corrupt = (problem: string): StoreError =>
@@ -263,6 +273,8 @@ export class FileStore implements Store {
     if (body.format !== FORMAT) throw corrupt(`"format" must be "${FORMAT}"`);
     if (body.formatVersion !== FORMAT_VERSION) throw corrupt(`"formatVersion" ${String(body.formatVersion)} is not supported (expected ${FORMAT_VERSION})`);
     if (typeof body.records !== 'object' || body.records === null || Array.isArray(body.records)) throw corrupt('"records" must be an object');
+    const floor = body.deletedVersionFloor ?? 0;
+    if (!Number.isSafeInteger(floor) || (floor as number) < 0) throw corrupt('"deletedVersionFloor" must be an integer ≥ 0');
     const records = new Map<string, FileRecord>();
     for (const [key, record] of Object.entries(body.records as Record<string, unknown>)) {
       const entry = record as Partial<FileRecord> | null;
@@ -271,7 +283,7 @@ export class FileStore implements Store {
       }
       records.set(key, { version: entry.version as number, value: entry.value });
     }
-    return { records, stamp };
+    return { records, deletedVersionFloor: floor as number, stamp };
   }
 
   private startWatching(): void {

@@ -15,6 +15,12 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly name = 'memory';
   private readonly collections = new Map<string, Map<string, Entry>>();
+  /**
+   * Per collection, the highest version of any record deleted from it. Creates start above
+   * it, so a re-created key never reuses a version (see {@link Store}); one number per
+   * collection, and no trace of the deleted key.
+   */
+  private readonly deletedVersionFloors = new Map<string, number>();
   private readonly listeners = new StoreListeners();
   private closed = false;
 
@@ -59,7 +65,7 @@ export class MemoryStore implements Store {
     if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
-    const version = actual + 1;
+    const version = actual === 0 ? (this.deletedVersionFloors.get(collection) ?? 0) + 1 : actual + 1;
     records.set(key, { version, json });
     this.listeners.emit({ type: 'change', collection, key, version });
     return { key, version, value: JSON.parse(json) as T };
@@ -74,6 +80,7 @@ export class MemoryStore implements Store {
     }
     if (!records || !entry) return false;
     records.delete(key);
+    if (entry.version > (this.deletedVersionFloors.get(collection) ?? 0)) this.deletedVersionFloors.set(collection, entry.version);
     this.listeners.emit({ type: 'change', collection, key, version: 0 });
     return true;
   }

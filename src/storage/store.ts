@@ -4,14 +4,27 @@
  * `runStorageConformance` from `phasegate/testing`.
  *
  * Records are JSON values stored per collection and key, each with a version that
- * starts at 1 and grows by one on every write. Writes name the version they expect,
- * so a stale writer gets a {@link ConflictError} instead of overwriting someone else.
+ * grows by one on every write. Writes name the version they expect, so a stale writer
+ * gets a {@link ConflictError} instead of overwriting someone else.
+ *
+ * **Versions never go backwards.** A key's version is never reused, not even after the
+ * record is deleted: creating a key (`put` with `expectedVersion` 0) gives it a version
+ * greater than any version that key had before in that collection (the first record of a
+ * new collection gets 1). Clients compare versions to ignore stale notifications and reads; if a
+ * re-created record restarted at 1, a client that missed the delete would keep the old
+ * record forever. The built-in adapters keep one number per collection for this, the
+ * *deleted-version floor* (the highest version of any record deleted from it), and create
+ * records at floor + 1: bounded, and it keeps no trace of the deleted key itself.
  */
 
 /** One stored value and its version. */
 export interface StoredRecord<T = unknown> {
   readonly key: string;
-  /** 1 after the first write, +1 for each write since. */
+  /**
+   * +1 for each write. A create starts above every version the key had before it was
+   * deleted (at 1 in a collection nothing was ever deleted from): versions of a key never
+   * go backwards.
+   */
   readonly version: number;
   readonly value: T;
 }
@@ -35,7 +48,12 @@ export interface StoreChange {
   readonly version: number;
 }
 
-/** The store became unreachable or reachable again. */
+/**
+ * The store became unreachable or reachable again. An adapter also reports
+ * `available: false` when only its notification channel drops (a killed pub/sub or LISTEN
+ * connection), and `available: true` once notifications flow again, so clients reload
+ * and pick up whatever changed while they could not hear about it.
+ */
 export interface StoreStatus {
   readonly type: 'status';
   readonly available: boolean;
@@ -57,12 +75,16 @@ export interface Store {
   /**
    * Writes `value` if the stored version equals `expectedVersion` (0: the record must not
    * exist) and returns the new record. Otherwise throws {@link ConflictError} and changes nothing.
+   * An update stores `expectedVersion + 1`; a create stores a version greater than any the key
+   * had before (see "Versions never go backwards" above).
    * `value` must be JSON-serialisable; the store keeps its own copy.
    */
   put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>>;
   /**
    * Deletes the record. With `expectedVersion`, only if the stored version matches (else
-   * {@link ConflictError}). Resolves `false` when there was nothing to delete.
+   * {@link ConflictError}). Resolves `false` when there was nothing to delete. The store
+   * remembers enough (e.g. a per-collection floor) that re-creating the key later gives it a
+   * higher version than the deleted record had.
    */
   delete(collection: string, key: string, expectedVersion?: number): Promise<boolean>;
   /** Number of records in a collection. */
