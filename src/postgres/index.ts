@@ -17,8 +17,15 @@ export interface PostgresStoreOptions {
   readonly connectionString?: string;
   /** Schema holding phasegate's table. Default `phasegate`. */
   readonly schema?: string;
-  /** Milliseconds between reconnection attempts of the LISTEN connection. Default 500. */
+  /**
+   * Milliseconds before the first reconnection attempt of the LISTEN connection (and of the
+   * health check after a lost pool connection). Each failed attempt doubles the wait, up to
+   * `maxReconnectIntervalMs`, with random jitter so a fleet does not reconnect in lockstep.
+   * Default 500.
+   */
   readonly reconnectIntervalMs?: number;
+  /** The longest wait between reconnection attempts, ms. Default 5000. */
+  readonly maxReconnectIntervalMs?: number;
 }
 
 /**
@@ -49,7 +56,15 @@ export class PostgresStore implements Store {
   private readonly channel: string;
   private readonly connectionConfig: pg.ClientConfig;
   private readonly reconnectIntervalMs: number;
+  private readonly maxReconnectIntervalMs: number;
+  private readonly floors: string;
   private listener: pg.Client | undefined;
+  /** Failed LISTEN attempts in a row (for the backoff). */
+  private listenFailures = 0;
+  /** Whether pool connections work, as far as the last query or health check knows. */
+  private poolUp = true;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeFailures = 0;
   private listening = false;
   private firstListen: Promise<void> = Promise.resolve();
   private firstListenDone: (() => void) | undefined;
@@ -66,6 +81,7 @@ export class PostgresStore implements Store {
       throw new ValidationError('PostgresStore options', [{ path: 'schema', message: 'must be a lowercase SQL identifier' }]);
     }
     this.table = `"${this.schema}".records`;
+    this.floors = `"${this.schema}".deleted_version_floors`;
     this.channel = `${this.schema}_changes`;
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
@@ -73,9 +89,11 @@ export class PostgresStore implements Store {
       ? { connectionString: options.connectionString }
       : ((this.pool as unknown as { options: pg.ClientConfig }).options ?? {});
     this.reconnectIntervalMs = options.reconnectIntervalMs ?? 500;
+    this.maxReconnectIntervalMs = Math.max(options.maxReconnectIntervalMs ?? 5000, this.reconnectIntervalMs);
     this.name = `postgres:${this.schema}`;
-    // Idle pool clients error when the server goes away; without a handler that would crash the process.
-    this.pool.on('error', (error) => this.setAvailable(false, error));
+    // Idle pool clients error when the server goes away; without a handler that would crash the
+    // process. Checked-out clients get their own handler in `query`.
+    this.pool.on('error', (error) => this.poolFailed(error));
   }
 
   /**
@@ -98,6 +116,15 @@ export class PostgresStore implements Store {
             updated_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (collection, key)
           )`);
+        // Per collection, the highest version of any deleted record: creates start above it, so a
+        // re-created key never reuses a version (the Store contract) and no deleted key is kept.
+        await client.query(`
+          CREATE TABLE IF NOT EXISTS ${this.floors} (
+            collection text COLLATE "C" PRIMARY KEY,
+            deleted_version_floor integer NOT NULL DEFAULT 0 CHECK (deleted_version_floor >= 0)
+          )`);
+        // Every collection holding records has its floor row (creates and deletes lock it).
+        await client.query(`INSERT INTO ${this.floors} (collection) SELECT DISTINCT collection FROM ${this.table} ON CONFLICT DO NOTHING`);
         await client.query(`
           CREATE OR REPLACE FUNCTION "${this.schema}".notify_change() RETURNS trigger AS $$
           BEGIN
@@ -127,21 +154,33 @@ export class PostgresStore implements Store {
     try {
       client = await this.pool.connect();
     } catch (error) {
-      this.setAvailable(false, error as Error);
+      this.poolFailed(error as Error);
       throw new StoreError(`PostgreSQL ${what} failed on ${this.name}: ${(error as Error).message}`, { cause: error });
     }
+    // node-postgres: a checked-out client whose server goes away (restart, failover,
+    // pg_terminate_backend) emits 'error', and an 'error' event without a listener kills the
+    // process. The pool listens only while the client is idle, so listen while it is ours.
     let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
-      return await run(client);
+      const result = await run(client);
+      if (!broken) this.poolRecovered();
+      return result;
     } catch (error) {
       if (error instanceof PhasegateError) throw error;
       const code = (error as { code?: string }).code;
       if (code === '42P01' || code === '3F000') {
         throw new StoreError(`PostgreSQL ${what} failed on ${this.name}: the schema is missing; call store.migrate() first`, { cause: error });
       }
-      if (!code || code.startsWith('08') || code.startsWith('57')) broken = error as Error;
+      if (!code || code.startsWith('08') || code.startsWith('57')) broken ??= error as Error;
+      if (broken) this.poolFailed(broken);
       throw new StoreError(`PostgreSQL ${what} failed on ${this.name}: ${(error as Error).message}`, { cause: error });
     } finally {
+      client.removeListener('error', onError);
+      // A broken client is destroyed instead of going back to the pool.
       client.release(broken);
     }
   }
@@ -181,8 +220,18 @@ export class PostgresStore implements Store {
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
     const result = await this.query('put', (client) =>
       expectedVersion === 0
-        ? client.query<{ version: number }>(
-            `INSERT INTO ${this.table} (collection, key, version, value) VALUES ($1, $2, 1, $3::jsonb)
+        ? // A create starts above the collection's deleted-version floor. KEY SHARE on the floor row
+          // waits for a delete in progress (which holds it FOR UPDATE) and then reads the floor it
+          // raised, so a key deleted and re-created concurrently still gets a higher version.
+          // The first create of a collection inserts the floor row (nothing was deleted yet).
+          client.query<{ version: number }>(
+            `WITH ensure AS (
+               INSERT INTO ${this.floors} (collection) VALUES ($1) ON CONFLICT DO NOTHING
+             ), floor AS (
+               SELECT deleted_version_floor AS value FROM ${this.floors} WHERE collection = $1 FOR KEY SHARE
+             )
+             INSERT INTO ${this.table} (collection, key, version, value)
+             VALUES ($1, $2, COALESCE((SELECT value FROM floor), 0) + 1, $3::jsonb)
              ON CONFLICT (collection, key) DO NOTHING RETURNING version`,
             [collection, key, json],
           )
@@ -198,11 +247,29 @@ export class PostgresStore implements Store {
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
-    const result = await this.query('delete', (client) =>
-      expectedVersion === undefined
-        ? client.query(`DELETE FROM ${this.table} WHERE collection = $1 AND key = $2`, [collection, key])
-        : client.query(`DELETE FROM ${this.table} WHERE collection = $1 AND key = $2 AND version = $3`, [collection, key, expectedVersion]),
-    );
+    const result = await this.query('delete', async (client) => {
+      await client.query('BEGIN');
+      try {
+        // Lock the floor row before the record (creates take it first too: no deadlock), then
+        // delete and raise the floor to the deleted version in one statement.
+        await client.query(`INSERT INTO ${this.floors} (collection) VALUES ($1) ON CONFLICT DO NOTHING`, [collection]);
+        await client.query(`SELECT 1 FROM ${this.floors} WHERE collection = $1 FOR UPDATE`, [collection]);
+        const deleted = await client.query<{ version: number }>(
+          `WITH gone AS (
+             DELETE FROM ${this.table} WHERE collection = $1 AND key = $2 ${expectedVersion === undefined ? '' : 'AND version = $3'}
+             RETURNING version
+           )
+           UPDATE ${this.floors} SET deleted_version_floor = GREATEST(deleted_version_floor, gone.version)
+           FROM gone WHERE ${this.floors}.collection = $1 RETURNING gone.version`,
+          expectedVersion === undefined ? [collection, key] : [collection, key, expectedVersion],
+        );
+        await client.query('COMMIT');
+        return deleted;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
     if (result.rowCount === 0 && expectedVersion !== undefined) {
       throw new ConflictError(collection, key, expectedVersion, await this.versionOf(collection, key));
     }
@@ -235,13 +302,18 @@ export class PostgresStore implements Store {
     this.closed = true;
     this.listeners.clear();
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.probeTimer);
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => {});
     if (this.ownsPool) await this.pool.end().catch(() => {});
   }
 
-  /** Opens the LISTEN connection; on loss, reports the outage and retries until it is back. */
+  /**
+   * Opens the LISTEN connection; on loss, reports the store unavailable and retries with
+   * backoff. Once LISTEN is back (and pool connections work) the store reports available, and
+   * clients reload: whatever changed while nobody was listening is picked up then.
+   */
   private async listen(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client(this.connectionConfig);
@@ -252,9 +324,12 @@ export class PostgresStore implements Store {
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => {});
       if (this.closed) return;
-      this.setAvailable(false, error);
-      this.reconnectTimer = setTimeout(() => void this.listen(), this.reconnectIntervalMs);
+      this.updateAvailability(error ?? new Error(`the LISTEN connection of ${this.name} closed`));
+      this.listenFailures++;
+      this.reconnectTimer = setTimeout(() => void this.listen(), this.backoff(this.listenFailures));
+      this.reconnectTimer.unref?.();
     };
+    // Stays attached for the client's whole life: a late 'error' (after end()) must not crash the host.
     client.on('error', (error) => onLost(error));
     client.on('end', () => onLost());
     client.on('notification', (message) => {
@@ -273,8 +348,12 @@ export class PostgresStore implements Store {
         await client.end();
         return;
       }
+      if (lost) return;
       this.listener = client;
-      this.setAvailable(true);
+      this.listenFailures = 0;
+      this.updateAvailability();
+      // The server is back: check the pool now rather than at the health check's next turn.
+      if (!this.poolUp) this.query('health check', (pool) => pool.query('SELECT 1')).catch(() => {});
     } catch (error) {
       onLost(error as Error);
     } finally {
@@ -289,7 +368,52 @@ export class PostgresStore implements Store {
     return this.firstListen;
   }
 
-  private setAvailable(available: boolean, error?: Error): void {
-    if (!this.closed) this.listeners.setAvailable(available, error);
+  /** The wait before reconnection attempt `attempt` (1-based): doubling, capped, jittered. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.reconnectIntervalMs * 2 ** Math.min(attempt - 1, 20), this.maxReconnectIntervalMs);
+    // Between half and all of the ceiling, so a fleet of instances spreads its reconnections.
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  /** A pool connection failed: unavailable until a query or the health check succeeds. */
+  private poolFailed(error: Error): void {
+    if (this.closed) return;
+    this.poolUp = false;
+    this.updateAvailability(error);
+    this.scheduleProbe();
+  }
+
+  private poolRecovered(): void {
+    if (this.poolUp || this.closed) return;
+    this.poolUp = true;
+    this.probeFailures = 0;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.updateAvailability();
+  }
+
+  /**
+   * While pool connections fail, checks with `SELECT 1` (with backoff) so availability comes
+   * back even when the app makes no query of its own (a read-only app evaluates from its snapshot).
+   */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeFailures++;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.closed || this.poolUp) return;
+      this.query('health check', (client) => client.query('SELECT 1')).catch(() => this.scheduleProbe());
+    }, this.backoff(this.probeFailures));
+    this.probeTimer.unref?.();
+  }
+
+  /**
+   * Available when pool connections work and, once someone subscribed, LISTEN is in place: a
+   * store that cannot notify is reported unavailable, so clients reload when it can again.
+   */
+  private updateAvailability(error?: Error): void {
+    if (this.closed) return;
+    const available = this.poolUp && (!this.listening || this.listener !== undefined);
+    this.listeners.setAvailable(available, available ? undefined : error);
   }
 }

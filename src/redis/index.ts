@@ -91,6 +91,10 @@ export class RedisStore implements Store {
   private readonly channel: string;
   private subscriber: Redis | undefined;
   private subscription: Promise<void> = Promise.resolve();
+  /** Whether the command connection is up, as far as its events say. */
+  private clientUp = true;
+  /** Whether the pub/sub connection is subscribed (true until it is first known to be down). */
+  private subscriberUp = true;
   private readonly listeners = new StoreListeners();
   private closed = false;
 
@@ -108,9 +112,9 @@ export class RedisStore implements Store {
     this.prefix = options.prefix ?? 'phasegate';
     this.channel = `${this.prefix}:changes`;
     this.name = `redis:${this.prefix}`;
-    this.client.on('error', (error: Error) => this.setAvailable(false, error));
-    this.client.on('close', () => this.setAvailable(false));
-    this.client.on('ready', () => this.setAvailable(true));
+    this.client.on('error', (error: Error) => this.clientChanged(false, error));
+    this.client.on('close', () => this.clientChanged(false));
+    this.client.on('ready', () => this.clientChanged(true));
     this.client.defineCommand('phasegatePut', { numberOfKeys: 4, lua: PUT });
     this.client.defineCommand('phasegateDelete', { numberOfKeys: 4, lua: DELETE });
     this.client.defineCommand('phasegateList', { numberOfKeys: 4, lua: LIST });
@@ -213,11 +217,39 @@ export class RedisStore implements Store {
     return `${JSON.stringify({ c: collection, k: key } satisfies Notice)}|`;
   }
 
+  /**
+   * Opens the pub/sub connection. It is watched on its own: when only it drops (a
+   * `CLIENT KILL TYPE pubsub`, a proxy timeout) the store reports unavailable, and available
+   * again once it has re-subscribed, so clients reload whatever was published meanwhile.
+   */
   private ensureSubscriber(): void {
     if (this.subscriber || this.closed) return;
-    const subscriber = this.client.duplicate();
+    // We re-subscribe ourselves on every 'ready', to know when the SUBSCRIBE is acknowledged
+    // (ioredis's own resubscription is fire-and-forget, after it has already said 'ready').
+    const subscriber = this.client.duplicate({ autoResubscribe: false });
     this.subscriber = subscriber;
-    subscriber.on('error', (error: Error) => this.setAvailable(false, error));
+    let first = true;
+    let finishFirst: () => void = () => {};
+    this.subscription = new Promise((resolve) => (finishFirst = resolve));
+    const subscribe = (): void => {
+      subscriber.subscribe(this.channel).then(
+        () => {
+          if (this.subscriber === subscriber) this.subscriberChanged(true);
+        },
+        (error: Error) => {
+          if (this.subscriber === subscriber) this.subscriberChanged(false, error);
+        },
+      ).finally(() => {
+        // The first attempt is over, subscribed or not: never keep a caller waiting on an outage.
+        if (first) {
+          first = false;
+          finishFirst();
+        }
+      });
+    };
+    subscriber.on('error', (error: Error) => this.subscriberChanged(false, error));
+    subscriber.on('close', () => this.subscriberChanged(false, new Error(`the pub/sub connection of ${this.name} closed`)));
+    subscriber.on('ready', subscribe);
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       const split = message.lastIndexOf('|');
@@ -229,19 +261,39 @@ export class RedisStore implements Store {
         // Not one of ours: ignore foreign messages on the channel.
       }
     });
-    this.subscription = subscriber.subscribe(this.channel).then(
-      () => undefined,
-      (error: Error) => this.setAvailable(false, error),
-    );
+    // Redis down at start: 'ready' never comes; let `subscribed()` resolve once the first attempt fails.
+    subscriber.once('error', () => {
+      if (first) {
+        first = false;
+        finishFirst();
+      }
+    });
   }
 
-  /** Resolves once the change channel's SUBSCRIBE has been acknowledged. */
+  /** Resolves once the change channel's SUBSCRIBE has been acknowledged (or the first attempt failed). */
   subscribed(): Promise<void> {
     return this.subscription;
   }
 
-  private setAvailable(available: boolean, error?: Error): void {
-    if (!this.closed) this.listeners.setAvailable(available, error);
+  private clientChanged(up: boolean, error?: Error): void {
+    this.clientUp = up;
+    this.updateAvailability(error);
+  }
+
+  private subscriberChanged(up: boolean, error?: Error): void {
+    if (!this.subscriber) return;
+    this.subscriberUp = up;
+    this.updateAvailability(error);
+  }
+
+  /**
+   * Available when commands work and, once someone subscribed, the change channel is
+   * subscribed: a store that cannot notify is reported unavailable, so clients reload after.
+   */
+  private updateAvailability(error?: Error): void {
+    if (this.closed) return;
+    const available = this.clientUp && (this.subscriber === undefined || this.subscriberUp);
+    this.listeners.setAvailable(available, available ? undefined : error);
   }
 }
 
