@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createPhasegate } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres/index.js';
 import { runStorageConformance } from '../../src/testing/index.js';
 import { PostgresServer } from '../support/servers.js';
-import { followsThroughNotification, outageScenario } from './outage.js';
+import { followsThroughNotification, hostsSurviveOutage, outageScenario } from './outage.js';
 import { hammerFromProcesses } from './shared-state.js';
 
 let server: PostgresServer;
@@ -53,6 +54,62 @@ describe('PostgresStore with real clients', () => {
     const store = new PostgresStore({ connectionString: server.url, schema: 'never_migrated' });
     await expect(store.get('flags', 'x')).rejects.toThrow(/schema is missing; call store\.migrate\(\) first/);
     await store.close();
+  });
+
+  it('hosts survive a fast shutdown (pg_ctl -m fast stop) under load from several lanes, losing no acknowledged write', async () => {
+    await hostsSurviveOutage({
+      kind: 'postgres',
+      url: server.url,
+      openStore: () => new PostgresStore({ connectionString: server.url }),
+      outage: () => server.fastStop(),
+      restart: () => server.resume(),
+    });
+  }, 90_000);
+
+  it('hosts survive kill -9 of PostgreSQL under load from several lanes, losing no acknowledged write', async () => {
+    await hostsSurviveOutage({
+      kind: 'postgres',
+      url: server.url,
+      openStore: () => new PostgresStore({ connectionString: server.url }),
+      outage: () => server.crash(),
+      restart: () => server.resume(),
+    });
+  }, 90_000);
+
+  it('a client whose LISTEN connection was cut answers a flag deleted and re-created meanwhile, without a further write', async () => {
+    const writer = await createPhasegate({ store: new PostgresStore({ connectionString: server.url }) });
+    // A slow first reconnection leaves room for the writes to land while nobody listens.
+    const reader = await createPhasegate({ store: new PostgresStore({ connectionString: server.url, reconnectIntervalMs: 3000 }) });
+    const seen: string[] = [];
+    reader.events.on('store:unavailable', () => seen.push('unavailable'));
+    reader.events.on('store:available', () => seen.push('available'));
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      const key = `relisten-${Date.now()}`;
+      await writer.flags.create({ key, state: 'enabled' });
+      await writer.flags.update(key, { description: 'version 2' });
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(true), { timeout: 2000 });
+      const cut = await admin.query<{ done: boolean }>(
+        `SELECT pg_terminate_backend(pid, 5000) AS done FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
+      );
+      expect(cut.rows.length).toBeGreaterThanOrEqual(2);
+      expect(cut.rows.every((row) => row.done)).toBe(true);
+      // Deleted and re-created (disabled) while the reader hears nothing: the re-created record
+      // must not come back at version 1, or the reader's reload would keep its version 2.
+      await writer.flags.delete(key);
+      await writer.flags.create({ key, state: 'disabled' });
+      expect(reader.isEnabled(key)).toBe(true);
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(false), { timeout: 15_000 });
+      expect(seen.slice(0, 2)).toEqual(['unavailable', 'available']);
+      // Notifications flow again afterwards.
+      await writer.flags.update(key, { state: 'enabled' });
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(true), { timeout: 2000 });
+    } finally {
+      await admin.end();
+      await Promise.all([writer.close(), reader.close()]);
+    }
   });
 
   it('keeps evaluating while PostgreSQL is down and resynchronises after a restart', async () => {

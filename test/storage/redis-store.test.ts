@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Collections, createPhasegate } from '../../src/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { runStorageConformance } from '../../src/testing/index.js';
 import { RedisServer } from '../support/servers.js';
-import { followsThroughNotification, outageScenario } from './outage.js';
+import { followsThroughNotification, hostsSurviveOutage, outageScenario } from './outage.js';
 import { hammerFromProcesses } from './shared-state.js';
 
 let server: RedisServer;
@@ -35,6 +36,55 @@ describe('RedisStore with real clients', () => {
 
   it('keeps evaluating while Redis is down and resynchronises after a restart', async () => {
     await outageScenario(() => new RedisStore({ url: server.url }), server);
+  });
+
+  it('hosts survive kill -9 of Redis under load from several lanes, losing no acknowledged write', async () => {
+    await hostsSurviveOutage({
+      kind: 'redis',
+      url: server.url,
+      openStore: () => new RedisStore({ url: server.url }),
+      outage: () => server.kill(),
+      restart: () => server.resume(),
+    });
+  }, 90_000);
+
+  it('a client whose pub/sub connection was killed (CLIENT KILL TYPE pubsub) answers the change it missed, without a further write', async () => {
+    const writer = await createPhasegate({ store: new RedisStore({ url: server.url }) });
+    const reader = await createPhasegate({ store: new RedisStore({ url: server.url }) });
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(server.url);
+    const seen: string[] = [];
+    reader.events.on('store:unavailable', () => seen.push('unavailable'));
+    reader.events.on('store:available', () => seen.push('available'));
+    try {
+      const key = `pubsub-${Date.now()}`;
+      await writer.flags.create({ key, state: 'enabled' });
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(true), { timeout: 2000 });
+      // Disable the flag in the same transaction that kills every pub/sub connection: its
+      // notification is published to nobody, exactly what a client misses while disconnected.
+      const [values, versions] = ['phasegate:flags:values', 'phasegate:flags:versions'];
+      const stored = JSON.parse((await admin.hget(values, key))!) as Record<string, unknown>;
+      const version = Number(await admin.hget(versions, key)) + 1;
+      const replies = await admin
+        .multi()
+        .call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+        .hset(values, key, JSON.stringify({ ...stored, state: 'disabled' }))
+        .hset(versions, key, version)
+        .publish('phasegate:changes', `${JSON.stringify({ c: Collections.flags, k: key })}|${version}`)
+        .exec();
+      expect(replies!.map(([error]) => error)).toEqual([null, null, null, null]);
+      expect(replies![0]![1]).toBeGreaterThanOrEqual(2); // both clients' subscribers were cut
+      expect(replies![3]![1]).toBe(0); // and nobody heard the change
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(false), { timeout: 10_000 });
+      expect(seen.slice(0, 2)).toEqual(['unavailable', 'available']);
+      expect(reader.storeIsAvailable).toBe(true);
+      // Notifications flow again afterwards.
+      await writer.flags.update(key, { state: 'enabled' });
+      await vi.waitFor(() => expect(reader.isEnabled(key)).toBe(true), { timeout: 2000 });
+    } finally {
+      admin.disconnect();
+      await Promise.all([writer.close(), reader.close()]);
+    }
   });
 
   it('uses a caller-provided ioredis client and a custom prefix', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +162,48 @@ export class PostgresServer {
     } catch {
       // Already stopped.
     }
+  }
+
+  /** A fast shutdown (`pg_ctl -m fast`): sessions are terminated with "administrator command", as in a restart or failover. */
+  fastStop(): void {
+    this.run('pg_ctl', ['-D', join(this.directory, 'data'), '-m', 'fast', '-w', 'stop']);
+  }
+
+  /**
+   * kill -9 of the postmaster and every backend, as a crash or an OOM kill would do; resolves
+   * once they are all gone (the next start then runs crash recovery from the WAL).
+   */
+  async crash(): Promise<void> {
+    const pidFile = join(this.directory, 'data', 'postmaster.pid');
+    const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => pid > 0);
+    const pids = [postmaster, ...children];
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    // A zombie (killed, not yet reaped by whoever adopted it) holds nothing: it counts as gone.
+    const state = (pid: number): 'gone' | 'zombie' | 'alive' => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) ? 'zombie' : 'alive';
+      } catch {
+        return 'gone';
+      }
+    };
+    await waitUntil(() => pids.every((pid) => state(pid) !== 'alive'), 10_000, 'the killed PostgreSQL processes to exit');
+    // PostgreSQL refuses to start while the old postmaster's pid still answers kill(pid, 0), which
+    // a zombie does until it is reaped. After a real crash the pid is simply gone; give the reaper
+    // a moment, then clear the stale lock files as an operator would.
+    await waitUntil(() => state(postmaster) === 'gone', 2000, 'the killed postmaster to be reaped').catch(() => {
+      rmSync(pidFile, { force: true });
+      rmSync(join(this.directory, `.s.PGSQL.${this.port}.lock`), { force: true });
+    });
   }
 
   stop(): void {
