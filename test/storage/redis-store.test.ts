@@ -5,6 +5,7 @@ import { runStorageConformance } from '../../src/testing/index.js';
 import { RedisServer } from '../support/servers.js';
 import { followsThroughNotification, hostsSurviveOutage, outageScenario } from './outage.js';
 import { hammerFromProcesses } from './shared-state.js';
+import { concurrentRecreatesNeverReuseVersions, versionsNeverGoBackwards } from './versions.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -21,6 +22,14 @@ runStorageConformance(() => new RedisStore({ url: server.url }), {
 });
 
 describe('RedisStore with real clients', () => {
+  it('never lets a version go backwards, whatever the sequence of writes and deletes (property)', async () => {
+    await versionsNeverGoBackwards(() => new RedisStore({ url: server.url }), 30);
+  });
+
+  it('never reuses a version while several instances delete and re-create one key at once', async () => {
+    await concurrentRecreatesNeverReuseVersions(() => new RedisStore({ url: server.url }));
+  });
+
   it('loses no update when several processes hammer one flag', async () => {
     const store = new RedisStore({ url: server.url });
     try {
