@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { Collections, createPhasegate } from '../../src/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { runStorageConformance } from '../../src/testing/index.js';
-import { RedisServer } from '../support/servers.js';
+import { RedisServer, type RedisPersistence } from '../support/servers.js';
 import { followsThroughNotification, hostsSurviveOutage, outageScenario } from './outage.js';
 import { hammerFromProcesses } from './shared-state.js';
 import { concurrentRecreatesNeverReuseVersions, versionsNeverGoBackwards } from './versions.js';
@@ -94,6 +94,33 @@ describe('RedisStore with real clients', () => {
       admin.disconnect();
       await Promise.all([writer.close(), reader.close()]);
     }
+  });
+
+  // docs/storage.md "Durability": what a kill -9 of Redis does to acknowledged writes.
+  async function acknowledgedWritesKeptAfterKill(persistence: RedisPersistence): Promise<{ acked: number; kept: number }> {
+    const own = await RedisServer.start(persistence);
+    try {
+      const writer = new RedisStore({ url: own.url });
+      let acked = 0;
+      for (let i = 0; i < 200; i++) {
+        await writer.put('durability', `k${i}`, { i }, 0);
+        acked++;
+      }
+      await writer.close();
+      await own.kill();
+      await own.resume();
+      const reader = new RedisStore({ url: own.url });
+      const kept = await reader.count('durability');
+      await reader.close();
+      return { acked, kept };
+    } finally {
+      await own.stop();
+    }
+  }
+
+  it('durability: without AOF a kill -9 loses acknowledged writes; with appendfsync everysec it keeps them', async () => {
+    expect(await acknowledgedWritesKeptAfterKill('none')).toEqual({ acked: 200, kept: 0 });
+    expect(await acknowledgedWritesKeptAfterKill('everysec')).toEqual({ acked: 200, kept: 200 });
   });
 
   it('uses a caller-provided ioredis client and a custom prefix', async () => {

@@ -36,25 +36,33 @@ function which(binary: string): string | undefined {
   }
 }
 
+/**
+ * How a test Redis persists: `always` (AOF, fsync before every reply: the default here),
+ * `everysec` (AOF, fsync once a second) or `none` (no AOF and no snapshots).
+ */
+export type RedisPersistence = 'always' | 'everysec' | 'none';
+
 /** A redis-server of our own on a free loopback port. */
 export class RedisServer {
   readonly port: number;
   private process: ChildProcess | undefined;
   private readonly directory = mkdtempSync(join(tmpdir(), 'phasegate-redis-'));
+  private readonly persistence: RedisPersistence;
 
-  private constructor(port: number) {
+  private constructor(port: number, persistence: RedisPersistence) {
     this.port = port;
+    this.persistence = persistence;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
+  static async start(persistence: RedisPersistence = 'always'): Promise<RedisServer> {
     if (!which('redis-server')) {
       throw new Error('redis-server is not installed: these tests need a real server (apt-get install redis-server; .ci/run does this)');
     }
-    const server = new RedisServer(await freePort());
+    const server = new RedisServer(await freePort(), persistence);
     await server.resume();
     return server;
   }
@@ -63,7 +71,17 @@ export class RedisServer {
   async resume(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.directory],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        ...(this.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', this.persistence]),
+        '--dir',
+        this.directory,
+      ],
       { stdio: 'ignore' },
     );
     await waitUntil(() => this.ping(), 10_000, `redis-server on port ${this.port}`);
