@@ -84,7 +84,9 @@ export class PostgresStore implements Store {
     this.floors = `"${this.schema}".deleted_version_floors`;
     this.channel = `${this.schema}_changes`;
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    // A bounded wait for a connection: with an unreachable server, writes fail with a StoreError
+    // after 10 s instead of waiting for the operating system's TCP timeout (minutes).
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10, connectionTimeoutMillis: 10_000 });
     this.connectionConfig = options.connectionString
       ? { connectionString: options.connectionString }
       : ((this.pool as unknown as { options: pg.ClientConfig }).options ?? {});
@@ -118,13 +120,17 @@ export class PostgresStore implements Store {
           )`);
         // Per collection, the highest version of any deleted record: creates start above it, so a
         // re-created key never reuses a version (the Store contract) and no deleted key is kept.
+        const floorsExisted = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.floors]);
         await client.query(`
           CREATE TABLE IF NOT EXISTS ${this.floors} (
             collection text COLLATE "C" PRIMARY KEY,
             deleted_version_floor integer NOT NULL DEFAULT 0 CHECK (deleted_version_floor >= 0)
           )`);
-        // Every collection holding records has its floor row (creates and deletes lock it).
-        await client.query(`INSERT INTO ${this.floors} (collection) SELECT DISTINCT collection FROM ${this.table} ON CONFLICT DO NOTHING`);
+        // Every collection holding records has its floor row (creates and deletes lock it): fill it
+        // in once, when upgrading a table from before the floor existed.
+        if (!floorsExisted.rows[0]?.exists) {
+          await client.query(`INSERT INTO ${this.floors} (collection) SELECT DISTINCT collection FROM ${this.table} ON CONFLICT DO NOTHING`);
+        }
         await client.query(`
           CREATE OR REPLACE FUNCTION "${this.schema}".notify_change() RETURNS trigger AS $$
           BEGIN
@@ -316,7 +322,10 @@ export class PostgresStore implements Store {
    */
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client(this.connectionConfig);
+    // TCP keepalive: a LISTEN connection is idle for long stretches, and without it a silently
+    // vanished server (a failover behind a load balancer) would never be noticed (the periodic
+    // resync of clients covers the minutes the operating system takes to give up on it).
+    const client = new pg.Client({ keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 10_000, ...this.connectionConfig });
     let lost = false;
     const onLost = (error?: Error): void => {
       if (lost) return;

@@ -59,6 +59,31 @@ describe('PostgresStore with real clients', () => {
     await store.close();
   });
 
+  it('migrate() upgrades a table from before the deleted-version floor: a re-created record still gets a higher version', async () => {
+    const store = new PostgresStore({ connectionString: server.url, schema: 'upgraded' });
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await store.migrate();
+      // What an older phasegate left behind: records, no floor table.
+      await admin.query('DROP TABLE upgraded.deleted_version_floors');
+      await admin.query(`INSERT INTO upgraded.records (collection, key, version, value) VALUES ('flags', 'old', 5, '{}'), ('releases', 'r', 2, '{}')`);
+      await store.migrate();
+      const floors = await admin.query('SELECT collection, deleted_version_floor FROM upgraded.deleted_version_floors ORDER BY collection');
+      expect(floors.rows).toEqual([
+        { collection: 'flags', deleted_version_floor: 0 },
+        { collection: 'releases', deleted_version_floor: 0 },
+      ]);
+      expect(await store.delete('flags', 'old', 5)).toBe(true);
+      expect((await store.put('flags', 'old', { again: true }, 0)).version).toBe(6);
+    } finally {
+      await admin.query('DROP SCHEMA IF EXISTS upgraded CASCADE');
+      await admin.end();
+      await store.close();
+    }
+  });
+
   it('says to migrate when the schema is missing', async () => {
     const store = new PostgresStore({ connectionString: server.url, schema: 'never_migrated' });
     await expect(store.get('flags', 'x')).rejects.toThrow(/schema is missing; call store\.migrate\(\) first/);
