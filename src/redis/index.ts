@@ -268,6 +268,8 @@ export class RedisStore implements Store {
         finishFirst();
       }
     });
+    // A duplicate of a `lazyConnect` client waits for a first command; we wait for 'ready' instead.
+    if (subscriber.status === 'wait') subscriber.connect().catch(() => {});
   }
 
   /** Resolves once the change channel's SUBSCRIBE has been acknowledged (or the first attempt failed). */

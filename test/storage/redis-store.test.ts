@@ -123,6 +123,19 @@ describe('RedisStore with real clients', () => {
     expect(await acknowledgedWritesKeptAfterKill('everysec')).toEqual({ acked: 200, kept: 200 });
   });
 
+  it('follows changes with a caller-provided lazyConnect client', async () => {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(server.url, { lazyConnect: true });
+    const store = new RedisStore({ client, prefix: 'lazy' });
+    const events: unknown[] = [];
+    store.subscribe((event) => events.push(event));
+    await store.subscribed();
+    await store.put('flags', 'k', { a: 1 }, 0);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: 'change', collection: 'flags', key: 'k', version: 1 }), { timeout: 2000 });
+    await store.close();
+    client.disconnect();
+  });
+
   it('uses a caller-provided ioredis client and a custom prefix', async () => {
     const { Redis } = await import('ioredis');
     const client = new Redis(server.url);
