@@ -335,8 +335,8 @@ export class PostgresStore implements Store {
       if (this.closed) return;
       this.updateAvailability(error ?? new Error(`the LISTEN connection of ${this.name} closed`));
       this.listenFailures++;
+      // Not unref'd: a subscribed store keeps trying until close(), as before.
       this.reconnectTimer = setTimeout(() => void this.listen(), this.backoff(this.listenFailures));
-      this.reconnectTimer.unref?.();
     };
     // Stays attached for the client's whole life: a late 'error' (after end()) must not crash the host.
     client.on('error', (error) => onLost(error));
@@ -413,6 +413,7 @@ export class PostgresStore implements Store {
       if (this.closed || this.poolUp) return;
       this.query('health check', (client) => client.query('SELECT 1')).catch(() => this.scheduleProbe());
     }, this.backoff(this.probeFailures));
+    // Auxiliary: a script that forgot close() must not be kept alive by health checks.
     this.probeTimer.unref?.();
   }
 
