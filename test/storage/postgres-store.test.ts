@@ -113,7 +113,7 @@ describe('PostgresStore with real clients', () => {
   it('a client whose LISTEN connection was cut answers a flag deleted and re-created meanwhile, without a further write', async () => {
     const writer = await createPhasegate({ store: new PostgresStore({ connectionString: server.url }) });
     // A slow first reconnection leaves room for the writes to land while nobody listens.
-    const reader = await createPhasegate({ store: new PostgresStore({ connectionString: server.url, reconnectIntervalMs: 3000 }) });
+    const reader = await createPhasegate({ store: new PostgresStore({ connectionString: server.url, reconnectIntervalMs: 4000 }) });
     const seen: string[] = [];
     reader.events.on('store:unavailable', () => seen.push('unavailable'));
     reader.events.on('store:available', () => seen.push('available'));
