@@ -95,8 +95,10 @@ export class PostgresStore implements Store {
     this.name = `postgres:${this.schema}`;
     // Idle pool clients error when the server goes away; without a handler that would crash the
     // process. Checked-out clients get their own handler in `query`.
-    this.pool.on('error', (error) => this.poolFailed(error));
+    this.pool.on('error', this.onPoolError);
   }
+
+  private readonly onPoolError = (error: Error): void => this.poolFailed(error);
 
   /**
    * Creates the schema, table, index and notification trigger if they do not exist.
@@ -313,6 +315,8 @@ export class PostgresStore implements Store {
     this.listener = undefined;
     await listener?.end().catch(() => {});
     if (this.ownsPool) await this.pool.end().catch(() => {});
+    // A caller's pool outlives the store: leave no listener behind on it (they would pile up).
+    else this.pool.removeListener('error', this.onPoolError);
   }
 
   /**

@@ -84,6 +84,23 @@ describe('PostgresStore with real clients', () => {
     }
   });
 
+  it("leaves no listener on a caller's pool after close (stores come and go, the pool stays)", async () => {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: server.url });
+    try {
+      const before = pool.listenerCount('error');
+      for (let i = 0; i < 20; i++) {
+        const store = new PostgresStore({ pool });
+        await store.count('flags');
+        await store.close();
+      }
+      expect(pool.listenerCount('error')).toBe(before);
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('says to migrate when the schema is missing', async () => {
     const store = new PostgresStore({ connectionString: server.url, schema: 'never_migrated' });
     await expect(store.get('flags', 'x')).rejects.toThrow(/schema is missing; call store\.migrate\(\) first/);
