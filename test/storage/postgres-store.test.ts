@@ -163,6 +163,29 @@ describe('PostgresStore with real clients', () => {
     }
   });
 
+  it('comes back as available by itself after an idle pool connection is terminated, with no query from the app', async () => {
+    const gate = await createPhasegate({ store: new PostgresStore({ connectionString: server.url, reconnectIntervalMs: 100 }) });
+    const seen: string[] = [];
+    gate.events.on('store:unavailable', () => seen.push('unavailable'));
+    gate.events.on('store:available', () => seen.push('available'));
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      // The client's first load left a pool connection idle; kill it (and nothing else of ours).
+      const cut = await admin.query<{ done: boolean }>(
+        `SELECT pg_terminate_backend(pid, 5000) AS done FROM pg_stat_activity
+         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN %'`,
+      );
+      expect(cut.rows.length).toBeGreaterThanOrEqual(1);
+      await vi.waitFor(() => expect(seen).toEqual(['unavailable', 'available']), { timeout: 10_000 });
+      expect(gate.storeIsAvailable).toBe(true);
+    } finally {
+      await admin.end();
+      await gate.close();
+    }
+  });
+
   it('keeps evaluating while PostgreSQL is down and resynchronises after a restart', async () => {
     await outageScenario(() => new PostgresStore({ connectionString: server.url }), server);
   });
