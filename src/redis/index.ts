@@ -112,13 +112,17 @@ export class RedisStore implements Store {
     this.prefix = options.prefix ?? 'phasegate';
     this.channel = `${this.prefix}:changes`;
     this.name = `redis:${this.prefix}`;
-    this.client.on('error', (error: Error) => this.clientChanged(false, error));
-    this.client.on('close', () => this.clientChanged(false));
-    this.client.on('ready', () => this.clientChanged(true));
+    this.client.on('error', this.onClientError);
+    this.client.on('close', this.onClientClose);
+    this.client.on('ready', this.onClientReady);
     this.client.defineCommand('phasegatePut', { numberOfKeys: 4, lua: PUT });
     this.client.defineCommand('phasegateDelete', { numberOfKeys: 4, lua: DELETE });
     this.client.defineCommand('phasegateList', { numberOfKeys: 4, lua: LIST });
   }
+
+  private readonly onClientError = (error: Error): void => this.clientChanged(false, error);
+  private readonly onClientClose = (): void => this.clientChanged(false);
+  private readonly onClientReady = (): void => this.clientChanged(true);
 
   private keys(collection: string): [string, string, string, string] {
     const base = `${this.prefix}:${collection}`;
@@ -210,6 +214,12 @@ export class RedisStore implements Store {
     this.subscriber = undefined;
     subscriber?.disconnect();
     if (this.ownsClient) this.client.disconnect();
+    else {
+      // A caller's client outlives the store: leave no listeners behind on it (they would pile up).
+      this.client.removeListener('error', this.onClientError);
+      this.client.removeListener('close', this.onClientClose);
+      this.client.removeListener('ready', this.onClientReady);
+    }
   }
 
   /** The message prefix; the script appends the new version. JSON then `|` then version. */

@@ -144,6 +144,14 @@ describe('RedisStore with real clients', () => {
     expect(await client.hget('tenant-a:flags:versions', 'k')).toBe('1');
     await store.close();
     expect(client.status).toBe('ready');
+    // Stores come and go on a long-lived client: none leaves a listener behind.
+    const before = ['error', 'close', 'ready'].map((event) => client.listenerCount(event));
+    for (let i = 0; i < 20; i++) {
+      const another = new RedisStore({ client, prefix: 'tenant-a' });
+      await another.count('flags');
+      await another.close();
+    }
+    expect(['error', 'close', 'ready'].map((event) => client.listenerCount(event))).toEqual(before);
     client.disconnect();
   });
 });
