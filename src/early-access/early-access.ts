@@ -10,10 +10,10 @@ import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext }
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
 import { parseWith } from '../validation.js';
+import * as transitions from './transitions.js';
 import type { ActorOptions } from '../contracts.js';
 import {
   MEMBER_STATUSES,
-  MEMBER_TRANSITIONS,
   enrollmentSchema,
   featureInputSchema,
   featureUpdateSchema,
@@ -30,8 +30,6 @@ import {
 
 /** How many pieces of feedback one member may leave on one feature. */
 export const FEEDBACK_LIMIT_PER_FEATURE = 50;
-
-const HISTORY_LIMIT = 100;
 
 /** Program statistics. No emails, no user ids. */
 export interface EarlyAccessStats {
@@ -243,38 +241,10 @@ export class EarlyAccess {
 
   private async move(userId: string, to: MemberStatus, options: ActorOptions, reason?: string, reinstating = false): Promise<Member> {
     await this.requireMember(userId);
-    const by = options.by ?? 'api';
+    const how = { at: this.clock.now(), by: options.by ?? 'api', ...(reason ? { reason } : {}) };
     const record = await updateRecord<Member>(this.store, Collections.earlyAccessUsers, userId, (current) => {
       if (!current) throw new NotFoundError('Early-access member', userId);
-      const member = current.value;
-      if (!MEMBER_TRANSITIONS[member.status].includes(to)) {
-        const allowed = MEMBER_TRANSITIONS[member.status];
-        throw new IllegalTransitionError(
-          `early-access member ${userId}`,
-          member.status,
-          to,
-          allowed.length ? `from '${member.status}' a member can go to ${allowed.map((s) => `'${s}'`).join(', ')}` : `'${member.status}' is final`,
-        );
-      }
-      // Leaving suspension is reinstatement only, and only back to where the member was.
-      if (member.status === 'suspended' && (!reinstating || member.suspension?.previous !== to)) {
-        throw new IllegalTransitionError(
-          `early-access member ${userId}`,
-          member.status,
-          to,
-          `a suspended member can only be reinstated (back to '${member.suspension?.previous}')`,
-        );
-      }
-      const at = Math.max(this.clock.now(), member.updatedAt);
-      const history = [...member.history, { at, from: member.status, to, by, ...(reason ? { reason } : {}) }].slice(-HISTORY_LIMIT);
-      return {
-        ...member,
-        status: to,
-        level: to === 'graduated' ? 'stable' : member.level,
-        suspension: to === 'suspended' ? { previous: member.status as 'approved' | 'active', reason: reason ?? '' } : null,
-        history,
-        updatedAt: at,
-      };
+      return reinstating ? transitions.reinstate(current.value, how) : transitions.move(current.value, to, how);
     });
     return record!.value;
   }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
-import { insertRecord, iterateRecords } from '../storage/records.js';
-import { Collections, type Store } from '../storage/store.js';
+import { AlreadyExistsError, NotFoundError } from '../errors.js';
+import { deleteRecord, insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
+import { Collections, type Store, type StoredRecord } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import { HASH_VERSION } from './bucket.js';
 import { flagInputSchema, flagSchema, flagUpdateSchema, keySchema, type Flag, type FlagInput, type FlagUpdate } from './model.js';
@@ -20,6 +20,7 @@ export class Flags {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly repository: FlagRepository;
+  private readonly parse = (record: StoredRecord<unknown>): Flag => parseStoredFlag(record, this.store.name);
 
   /** @internal Built by `createPhasegate`. */
   constructor(store: Store, clock: Clock, repository: FlagRepository) {
@@ -68,25 +69,25 @@ export class Flags {
   }
 
   private async applyUpdate(key: string, patch: Record<string, unknown>): Promise<Flag> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.store.get<unknown>(Collections.flags, key);
-      if (!current) throw new NotFoundError('Flag', key);
-      const existing = parseStoredFlag(current, this.store.name);
-      const next: Record<string, unknown> = { ...existing, updatedAt: Math.max(this.clock.now(), existing.updatedAt) };
-      for (const [field, value] of Object.entries(patch)) {
-        if (value === undefined) continue;
-        if (value === null) delete next[field];
-        else next[field] = value;
-      }
-      const flag = parseWith(flagSchema, next, `update of flag '${key}'`);
-      try {
-        const record = await this.store.put(Collections.flags, key, flag, current.version);
-        this.repository.committed(key, record);
-        return record.value;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= 20) throw error;
-      }
-    }
+    const record = await updateRecord<Flag>(
+      this.store,
+      Collections.flags,
+      key,
+      (current) => {
+        if (!current) throw new NotFoundError('Flag', key);
+        const existing = current.value;
+        const next: Record<string, unknown> = { ...existing, updatedAt: Math.max(this.clock.now(), existing.updatedAt) };
+        for (const [field, value] of Object.entries(patch)) {
+          if (value === undefined) continue;
+          if (value === null) delete next[field];
+          else next[field] = value;
+        }
+        return parseWith(flagSchema, next, `update of flag '${key}'`);
+      },
+      { parse: this.parse },
+    );
+    this.repository.committed(key, record);
+    return record!.value;
   }
 
   /**
@@ -96,17 +97,16 @@ export class Flags {
   async delete(key: string): Promise<void> {
     parseWith(keySchema, key, 'flag key');
     await this.write(key, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const current = await this.store.get(Collections.flags, key);
-        if (!current) throw new NotFoundError('Flag', key);
-        try {
-          await this.store.delete(Collections.flags, key, current.version);
-          this.repository.committed(key, undefined);
-          return;
-        } catch (error) {
-          if (!(error instanceof ConflictError) || attempt >= 20) throw error;
-        }
-      }
+      await deleteRecord<Flag>(
+        this.store,
+        Collections.flags,
+        key,
+        (current) => {
+          if (!current) throw new NotFoundError('Flag', key);
+        },
+        { parse: this.parse },
+      );
+      this.repository.committed(key, undefined);
     });
   }
 

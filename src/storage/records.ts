@@ -89,6 +89,35 @@ export async function updateRecord<T>(
   }
 }
 
+/**
+ * Deletes a record with optimistic concurrency, like {@link updateRecord}: reads it, lets
+ * `check` refuse (it throws) or approve the deletion of what it read, deletes at that version,
+ * and re-reads on a conflict. Resolves the record deleted, or `undefined` when there was none
+ * (after `check(undefined)` had its say).
+ */
+export async function deleteRecord<T>(
+  store: Store,
+  collection: string,
+  key: string,
+  check: (current: StoredRecord<T> | undefined) => void,
+  options: UpdateRecordOptions<T> = {},
+): Promise<StoredRecord<T> | undefined> {
+  const attempts = options.attempts ?? UPDATE_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const raw = await store.get<T>(collection, key);
+    const current = raw && options.parse ? { ...raw, value: options.parse(raw) } : raw;
+    check(current);
+    if (!current) return undefined;
+    try {
+      await store.delete(collection, key, current.version);
+      return current;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= attempts) throw error;
+      await backOff(attempt);
+    }
+  }
+}
+
 /** Waits a jittered, growing moment before retry `attempt + 1` (full jitter, capped at 100 ms). */
 export function backOff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
