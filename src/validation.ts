@@ -40,6 +40,56 @@ export function assertNoPollutingKeys(value: unknown, subject: string): void {
   visit(value);
 }
 
+// Why one rule for all text: stores differ in what they accept. PostgreSQL refuses the NUL
+// character and unpaired UTF-16 surrogates in text and jsonb, while the memory, file and Redis
+// stores would keep them. A value accepted by one store and refused by another is a write that
+// works in tests and fails in production, so every string phasegate stores follows the
+// strictest store's rule, checked before anything is written.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with `text` as stored text (NUL, lone surrogates), or `undefined` when it is fine. */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (LONE_SURROGATE.test(text)) return 'must not contain an unpaired UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * Throws a {@link ValidationError} naming the path if any string in `value` (or any object key)
+ * breaks the text rule ({@link textProblem}). Applied to every input through {@link parseWith}
+ * and to every domain write, so validation is the same whatever the store.
+ */
+export function assertStorableText(value: unknown, subject: string): void {
+  const path: string[] = [];
+  const fail = (message: string): never => {
+    throw new ValidationError(subject, [{ path: path.join('.'), message }]);
+  };
+  const visit = (node: unknown): void => {
+    if (typeof node === 'string') {
+      const problem = textProblem(node);
+      if (problem) fail(problem);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach((item, index) => {
+        path.push(String(index));
+        visit(item);
+        path.pop();
+      });
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      path.push(key);
+      const problem = textProblem(key);
+      if (problem) fail(`key ${problem}`);
+      visit((node as Record<string, unknown>)[key]);
+      path.pop();
+    }
+  };
+  visit(value);
+}
+
 /** Converts zod issues into phasegate's readable `path: message` issues. */
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({
@@ -50,11 +100,14 @@ export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
 
 /**
  * Validates `input` against `schema`, returning the parsed value or throwing a
- * {@link ValidationError} that names `subject` and every failing field.
+ * {@link ValidationError} that names `subject` and every failing field. Input (`source`
+ * `'input'`, the default) must also follow the shared text rule ({@link assertStorableText}).
  */
-export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unknown, subject: string): z.output<Schema> {
+export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unknown, subject: string, source: 'input' | 'stored' = 'input'): z.output<Schema> {
   // Schemas rebuild objects key by key, where a JSON `__proto__` would vanish silently: refuse it first.
   assertNoPollutingKeys(input, subject);
+  // New text must suit every store; text already stored (by an older version) stays readable.
+  if (source === 'input') assertStorableText(input, subject);
   const result = schema.safeParse(input);
   if (!result.success) throw new ValidationError(subject, toValidationIssues(result.error));
   return result.data;
@@ -76,7 +129,7 @@ export function storedRecordParser<Schema extends z.ZodType>(
 ): StoredRecordParser<z.output<Schema>> {
   return (record, storeName) => {
     const subject = `${what} record '${record.key}' in store ${storeName}`;
-    const value = parseWith(schema, record.value, subject);
+    const value = parseWith(schema, record.value, subject, 'stored');
     const key = keyOf?.(value);
     if (key !== undefined && key !== record.key) {
       throw new ValidationError(subject, [{ path: '', message: `belongs under key '${key}', not '${record.key}'` }]);

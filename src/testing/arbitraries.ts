@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { textProblem } from '../validation.js';
 import { ACCESS_LEVELS, FLAG_STATES, STRATEGY_TYPES, type EvaluationContext, type Flag, type Strategy, type StrategyType } from '../flags/model.js';
 
 /** Options for {@link userIdArbitrary}. */
@@ -7,10 +8,10 @@ export interface UserIdArbitraryOptions {
   readonly unicode?: boolean;
 }
 
-/** User ids as phasegate accepts them: non-empty strings up to 256 characters. */
+/** User ids as phasegate accepts them: non-empty strings up to 256 characters, any unicode but NUL (see `textProblem`). */
 export function userIdArbitrary(options: UserIdArbitraryOptions = {}): fc.Arbitrary<string> {
   const unit = options.unicode === false ? 'grapheme-ascii' : 'binary';
-  return fc.string({ unit, minLength: 1, maxLength: 64 });
+  return fc.string({ unit, minLength: 1, maxLength: 64 }).filter((id) => textProblem(id) === undefined);
 }
 
 /** Flag keys as phasegate accepts them. */
