@@ -18,7 +18,19 @@ export { ManualClock, systemClock, Duration } from './clock.js';
 export type { Clock } from './clock.js';
 
 export { createEventEmitter } from './events.js';
-export type { EvaluationErrorEvent, FlagChange, PhasegateEventEmitter, PhasegateEvents, StoreErrorEvent } from './events.js';
+export type {
+  AnalyticsEvents,
+  CoreEvents,
+  EarlyAccessEvents,
+  EvaluationErrorEvent,
+  FlagChange,
+  FlagEvents,
+  ListenerErrorEvent,
+  PhasegateEventEmitter,
+  PhasegateEvents,
+  ReleaseEvents,
+  StoreErrorEvent,
+} from './events.js';
 
 export {
   AlreadyExistsError,
@@ -38,10 +50,6 @@ export {
   DEFAULT_RING,
   FLAG_STATES,
   STRATEGY_TYPES,
-  flagInputSchema,
-  flagSchema,
-  flagUpdateSchema,
-  strategySchema,
 } from './flags/model.js';
 export type {
   AccessLevel,
@@ -81,6 +89,7 @@ export { iterateRecords, updateRecord } from './storage/records.js';
 
 export { Releases, exposureOf, progressOf } from './releases/releases.js';
 export type { ActorOptions, ReleaseGuard, ReleaseProgress, TickResult } from './releases/releases.js';
+export type { ReleaseControl, ReleaseView } from './analytics/ports.js';
 export {
   ACTIVE_RELEASE_STATUSES,
   RELEASE_STATUSES,
@@ -88,8 +97,6 @@ export {
   RELEASE_TYPES,
   defaultRollbackPlan,
   defaultRolloutPlan,
-  releasePlanInputSchema,
-  rolloutPlanSchema,
 } from './releases/model.js';
 export type {
   Release,
@@ -111,7 +118,7 @@ export type {
 
 export { EarlyAccess, FEEDBACK_LIMIT_PER_FEATURE, featuresOf } from './early-access/early-access.js';
 export type { EarlyAccessStats, ExportedMember, MemberDashboard } from './early-access/early-access.js';
-export { MEMBER_STATUSES, MEMBER_TRANSITIONS, enrollmentSchema, featureInputSchema } from './early-access/model.js';
+export { MEMBER_STATUSES, MEMBER_TRANSITIONS } from './early-access/model.js';
 export type {
   EarlyAccessFeature,
   EnrollmentInput,
@@ -124,7 +131,7 @@ export type {
   MemberTransition,
 } from './early-access/model.js';
 
-export { ALERT_HISTORY_LIMIT, Analytics, SERIES_WINDOW } from './analytics/analytics.js';
+export { Analytics } from './analytics/analytics.js';
 export type {
   Adoption,
   AnalyticsOptions,
@@ -136,12 +143,6 @@ export type {
 } from './analytics/analytics.js';
 export { DEFAULT_THRESHOLDS, breachOf } from './analytics/model.js';
 export type { Alert, Badness, MetricSample, Severity, Threshold } from './analytics/model.js';
-export { leastSquaresSlope, quantile, summarize, trendOf } from './analytics/statistics.js';
 export type { MetricStatistics, Observation, Trend } from './analytics/statistics.js';
-export { HyperLogLog } from './hyperloglog.js';
 export { toPrometheus } from './analytics/prometheus.js';
 
-export { gatherOverview } from './cli/overview.js';
-export type { Overview } from './cli/overview.js';
-export { renderStatus } from './cli/status-screen.js';
-export { renderDashboardHtml } from './cli/dashboard-html.js';

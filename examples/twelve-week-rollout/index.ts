@@ -17,12 +17,10 @@ import {
   FileStore,
   ManualClock,
   createPhasegate,
-  gatherOverview,
-  renderDashboardHtml,
-  renderStatus,
   type AccessLevel,
   type Phasegate,
 } from 'phasegate';
+import { gatherOverview, renderDashboardHtml, renderStatus } from 'phasegate/dashboard';
 
 const USERS = 100_000;
 const WEEKS = 12;

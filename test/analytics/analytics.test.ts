@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ALERT_HISTORY_LIMIT } from '../../src/internals/index.js';
 import {
-  ALERT_HISTORY_LIMIT,
   Duration,
   ManualClock,
   MemoryStore,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HyperLogLog, breachOf, leastSquaresSlope, summarize } from '../../src/index.js';
+import { breachOf } from '../../src/index.js';
+import { HyperLogLog, leastSquaresSlope, summarize } from '../../src/internals/index.js';
 
 const HOUR = 3_600_000;
 
