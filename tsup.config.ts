@@ -6,6 +6,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'redis/index': 'src/redis/index.ts',
     'postgres/index': 'src/postgres/index.ts',
+    'sqlite/index': 'src/sqlite/index.ts',
     'openfeature/index': 'src/openfeature/index.ts',
     'schemas/index': 'src/schemas/index.ts',
     'dashboard/index': 'src/dashboard/index.ts',

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
@@ -326,5 +326,17 @@ export class FileStore implements Store {
     for (const key of previous.keys()) {
       if (!after.records.has(key)) this.listeners.emit({ type: 'change', collection, key, version: 0 });
     }
+  }
+}
+
+/**
+ * Whether `directory` holds FileStore collection files, so tools that default to another
+ * embedded store (SQLite) keep opening existing data with a FileStore.
+ */
+export function holdsFileStoreData(directory: string): boolean {
+  try {
+    return readdirSync(directory).some((name) => /^[a-z0-9][a-z0-9-]{0,63}(\.\d+)?\.json$/.test(name));
+  } catch {
+    return false;
   }
 }

@@ -1,11 +1,12 @@
 // One OS process hammering a single flag with read-modify-write through the built package.
-// argv: kind (file|redis|postgres) target collection key durationMs
+// argv: kind (file|sqlite|redis|postgres) target collection key durationMs
 import { ConflictError, FileStore } from '../../dist/index.js';
 
 const [kind, target, collection, key, durationMs] = process.argv.slice(2);
 
 async function openStore() {
   if (kind === 'file') return new FileStore(target, { watch: false });
+  if (kind === 'sqlite') return new (await import('../../dist/sqlite/index.js')).SqliteStore(target);
   if (kind === 'redis') return new (await import('../../dist/redis/index.js')).RedisStore({ url: target });
   if (kind === 'postgres') return new (await import('../../dist/postgres/index.js')).PostgresStore({ connectionString: target });
   throw new Error(`unknown kind ${kind}`);
