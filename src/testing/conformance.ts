@@ -22,7 +22,25 @@ export interface StorageConformanceOptions {
   readonly notificationTimeoutMs?: number;
   /** A name for the describe block. */
   readonly name?: string;
+  /**
+   * Overwrites a record's stored version behind the store's back (raw SQL, a hand edit of the
+   * file, a raw Redis command), as damage would. Enables the tests that a version which is not
+   * a safe integer is refused on read as a corrupt record named by its key.
+   */
+  readonly corruptVersion?: (store: Store, collection: string, key: string, version: number) => Promise<void>;
 }
+
+/** Ids that are also names of `Object.prototype` members: user-chosen ids may be any of these. */
+export const PROTOTYPE_NAMED_IDS: readonly string[] = [
+  'constructor',
+  'prototype',
+  '__proto__',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'isPrototypeOf',
+  '__defineGetter__',
+];
 
 function resolveTestApi(given: TestApi | undefined): TestApi {
   if (given) return given;
@@ -248,6 +266,70 @@ export function runStorageConformance(factory: () => Store | Promise<Store>, opt
       for (const key of keys) expect((await store.get(collection, key))!.value).toEqual({ key });
       expect(await store.count(collection)).toBe(keys.length);
     });
+
+    it('round-trips ids named like prototype members (constructor, __proto__, toString, ...)', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      await store.put(collection, 'plain', { id: 'plain' }, 0);
+      for (const key of PROTOTYPE_NAMED_IDS) {
+        const written = await store.put(collection, key, { id: key }, 0);
+        expect(written.version).toBe(1);
+      }
+      for (const key of PROTOTYPE_NAMED_IDS) {
+        const read = await store.get<Record<string, string>>(collection, key);
+        expect(read?.version).toBe(1);
+        expect(Object.getPrototypeOf(read!.value)).toBe(Object.prototype);
+        expect(Object.entries(read!.value)).toEqual([['id', key]]);
+      }
+      const expected = ['plain', ...PROTOTYPE_NAMED_IDS].sort();
+      expect((await store.list(collection)).map((record) => record.key)).toEqual(expected);
+      expect(await store.count(collection)).toBe(expected.length);
+      // The collection stays readable and writable around them.
+      expect((await store.put(collection, 'constructor', { id: 'again' }, 1)).version).toBe(2);
+      expect(await store.delete(collection, '__proto__', 1)).toBe(true);
+      expect(await store.get(collection, '__proto__')).toBe(undefined);
+      expect((await store.put(collection, 'after', { id: 'after' }, 0)).value).toEqual({ id: 'after' });
+      expect((await store.get(collection, 'after'))?.value).toEqual({ id: 'after' });
+      expect((await store.get(collection, 'plain'))?.value).toEqual({ id: 'plain' });
+      expect(({} as Record<string, unknown>).id).toBe(undefined);
+    });
+
+    it('returns versions that are safe integers', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      let record = await store.put(collection, 'k', 1, 0);
+      for (let i = 0; i < 3; i++) record = await store.put(collection, 'k', i, record.version);
+      for (const read of [record, await store.get(collection, 'k'), ...(await store.list(collection))]) {
+        expect(Number.isSafeInteger(read?.version) && read!.version >= 1).toBe(true);
+      }
+    });
+
+    if (options.corruptVersion) {
+      const corruptVersion = options.corruptVersion;
+      for (const [label, version] of [
+        ['2^53', 2 ** 53],
+        ['1e308', 1e308],
+        ['0', 0],
+        ['2.5', 2.5],
+      ] as const) {
+        it(`refuses a stored version of ${label} as a corrupt record, naming it`, async () => {
+          const store = await open();
+          const collection = freshCollection();
+          await store.put(collection, 'fine', 1, 0);
+          await store.put(collection, 'damaged', 1, 0);
+          await corruptVersion(store, collection, 'damaged', version);
+          const reading = await store.get(collection, 'damaged').then(
+            () => undefined,
+            (error: unknown) => error as Error,
+          );
+          expect(reading?.message).toMatch(/damaged/);
+          expect((reading as { code?: string } | undefined)?.code).toBe('STORE');
+          await expect(store.list(collection)).rejects.toThrow(/damaged/);
+          // A compare-and-set against the damaged version must not succeed either.
+          await expect(store.put(collection, 'damaged', 2, version)).rejects.toThrow();
+        });
+      }
+    }
 
     it('notifies subscribers of writes and deletes, and stops after unsubscribe', async () => {
       const store = await open();
