@@ -1,15 +1,24 @@
 import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
 import { assertNoPollutingKeys } from '../validation.js';
-import { withFileLock } from './file-lock.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
+import { nextVersion, parseStoredVersion } from './versions.js';
 
 const FORMAT = 'phasegate-store';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const COLLECTION_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** `<collection>.<generation>.json`, or `<collection>.json` (format 1, read as generation 0). */
+const DATA_FILE = /^([a-z0-9][a-z0-9-]{0,63})(?:\.(\d{1,15}))?\.json$/;
+/** Temp files: `<collection>.json.tmp-<random>`; format 1 also left `<collection>.json.bak.tmp-<pid>`. */
+/**
+ * How many generations' file names are kept (older ones emptied, see `removeOldGenerations`):
+ * a writer paused for fewer generations than this cannot publish into a reused name.
+ */
+const KEPT_NAMES = 64;
+const TEMP_FILE = /^([a-z0-9][a-z0-9-]{0,63})\.json\.(?:bak\.)?tmp-[A-Za-z0-9-]+$/;
 
 interface FileRecord {
   version: number;
@@ -19,30 +28,56 @@ interface FileRecord {
 interface CollectionFile {
   /** Records by key (a Map, so no key can reach a prototype). */
   records: Map<string, FileRecord>;
-  /** The highest version of any record deleted from the collection; creates start above it. */
-  deletedVersionFloor: number;
-  /** Identity of the file this was read from, to notice other processes' writes. */
+  /** The generation this was read from (0: the format-1 file or no file at all). */
+  generation: number;
+  /** Whether a file exists for that generation. */
+  exists: boolean;
+  /** Identity of the file read (see `stampOf`), to notice a hand edit. */
   stamp: string;
+  /** The keys in order, computed on first list (generation files never change once written). */
+  sorted?: string[];
 }
 
 /** Options for {@link FileStore}. */
 export interface FileStoreOptions {
   /** Follow other processes' writes with a file watcher (default `true`). */
   readonly watch?: boolean;
+  /**
+   * A temp file older than this (ms) belongs to a writer that died (kill -9, power cut) and is
+   * removed. A live writer holds one for milliseconds; one paused longer simply fails its write
+   * (nothing acknowledged is lost). Default 60,000.
+   */
+  readonly abandonedTempAfterMs?: number;
+  /** How long a write keeps retrying while other processes commit first, ms. Default 10,000. */
+  readonly writeTimeoutMs?: number;
 }
 
 /**
- * The embedded store: one directory, one JSON file per collection.
+ * The zero-dependency embedded store: one directory, one JSON file per collection and
+ * generation. Right for small data on one host (the CLI, a single app, tests); for more, or
+ * for many processes writing, use `SqliteStore` from `phasegate/sqlite` (or Redis/PostgreSQL).
  *
- * - Writes are atomic: a temp file is written, fsynced and renamed over the old one.
- * - A lock file serialises writers across processes, so no read-modify-write interleaves.
- * - Files are created 0600 and the directory 0700.
- * - A corrupt or hand-broken file is reported with its path and the problem and is never
- *   overwritten; the previous good copy is kept beside it as `<collection>.json.bak`.
+ * Correct under concurrency without any lock (docs/storage.md, "FileStore"):
+ *
+ * - Each write produces the next generation, `<collection>.<n>.json`. It is written to a temp
+ *   file, fsynced, then published with `link()`, which fails if that generation already exists.
+ *   That is a compare-and-set in the filesystem itself: of two writers that read generation n,
+ *   exactly one publishes n + 1; the other re-reads and retries, or gets a `ConflictError` when
+ *   the record it expected changed. No lock means no stale lock to take over, no PID to check
+ *   (PID namespaces do not matter) and no lease a paused writer can outlive: a writer resumed
+ *   after any pause finds its generation taken and cannot overwrite anything.
+ * - Generation files never change once published, so a reader sees a whole file or none.
+ * - The previous generation is kept as the backup, except after a write that removed records:
+ *   then every older generation is deleted at once, so deleted data (an email, feedback text)
+ *   leaves the directory with the delete.
+ * - Temp files of writers that died are removed (see {@link FileStoreOptions.abandonedTempAfterMs}).
+ * - Files are created 0600 and the directory 0700. Every record read is checked (keys are
+ *   strings, versions safe integers); a corrupt file is reported with its path and never
+ *   overwritten.
  * - Other processes' writes are noticed through a file watcher and turned into change events.
  *
- * Each write rewrites its collection's file, which suits flags, releases and an early-access
- * program of thousands; use Redis or PostgreSQL for a million records.
+ * Each write rewrites its collection's file: fine for flags, releases and an early-access
+ * program of thousands, wrong for a million records.
  */
 export class FileStore implements Store {
   readonly name: string;
@@ -51,9 +86,12 @@ export class FileStore implements Store {
   private readonly cache = new Map<string, CollectionFile>();
   private readonly listeners = new StoreListeners();
   private readonly watchEnabled: boolean;
+  private readonly abandonedTempAfterMs: number;
+  private readonly writeTimeoutMs: number;
   private watcher: FSWatcher | undefined;
   private watching: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
+  private cleaned: Promise<void> | undefined;
   private closed = false;
   private readonly pendingRefresh = new Set<string>();
 
@@ -61,11 +99,19 @@ export class FileStore implements Store {
     this.directory = resolve(directory);
     this.name = `file:${this.directory}`;
     this.watchEnabled = options.watch ?? true;
+    this.abandonedTempAfterMs = options.abandonedTempAfterMs ?? 60_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
   }
 
-  /** Path of a collection's file. */
-  fileOf(collection: string): string {
-    return join(this.directory, `${collection}.json`);
+  /** Path of a collection's file for `generation` (0: the format-1 file, `<collection>.json`). */
+  fileOf(collection: string, generation = 0): string {
+    return join(this.directory, generation === 0 ? `${collection}.json` : `${collection}.${generation}.json`);
+  }
+
+  /** Path of the file holding a collection's current data, or `undefined` when it has none. */
+  async currentFileOf(collection: string): Promise<string | undefined> {
+    const file = await this.read(collection);
+    return file.exists ? this.fileOf(collection, file.generation) : undefined;
   }
 
   async get<T = unknown>(collection: string, key: string): Promise<StoredRecord<T> | undefined> {
@@ -76,15 +122,28 @@ export class FileStore implements Store {
 
   async list<T = unknown>(collection: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
     const file = await this.read(collection);
-    const limit = Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE);
-    return [...file.records.keys()]
-      .filter((key) => (options.after === undefined || key > options.after) && (!options.prefix || key.startsWith(options.prefix)))
-      .sort()
-      .slice(0, limit)
-      .map((key) => {
-        const record = file.records.get(key)!;
-        return { key, version: record.version, value: structuredClone(record.value) as T };
-      });
+    const limit = Math.max(0, Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
+    file.sorted ??= [...file.records.keys()].sort();
+    const keys = file.sorted;
+    const prefix = options.prefix ?? '';
+    // Binary search for the first key past `after` and at or past the prefix: a page costs O(page + log n).
+    const from = options.after !== undefined && options.after >= prefix ? options.after : undefined;
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const key = keys[middle]!;
+      if (from !== undefined ? key <= from : key < prefix) low = middle + 1;
+      else high = middle;
+    }
+    const page: StoredRecord<T>[] = [];
+    for (let index = low; index < keys.length && page.length < limit; index++) {
+      const key = keys[index]!;
+      if (!key.startsWith(prefix)) break;
+      const record = file.records.get(key)!;
+      page.push({ key, version: record.version, value: structuredClone(record.value) as T });
+    }
+    return page;
   }
 
   async count(collection: string): Promise<number> {
@@ -95,21 +154,16 @@ export class FileStore implements Store {
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
     const stored = JSON.parse(json) as T;
-    const version = await this.mutate(collection, key, expectedVersion, (file, actual) => {
-      // A create starts above every deleted version, so a re-created key never reuses one.
-      const next = actual === 0 ? file.deletedVersionFloor + 1 : actual + 1;
-      file.records.set(key, { version: next, value: stored });
-      return next;
+    const version = await this.mutate(collection, key, expectedVersion, (records, actual) => {
+      const version = nextVersion(actual, `${this.name}, record ${collection}/${key}`);
+      records.set(key, { version, value: stored });
+      return version;
     });
     return { key, version, value: structuredClone(stored) };
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
-    const deleted = await this.mutate(collection, key, expectedVersion, (file, actual) => {
-      if (!file.records.delete(key)) return -1;
-      file.deletedVersionFloor = Math.max(file.deletedVersionFloor, actual);
-      return 0;
-    });
+    const deleted = await this.mutate(collection, key, expectedVersion, (records) => (records.delete(key) ? 0 : -1));
     return deleted === 0;
   }
 
@@ -143,73 +197,175 @@ export class FileStore implements Store {
     }
   }
 
+  /** Creates the directory (0700) and, once per store, removes what dead writers left behind. */
   private ensureDirectory(): Promise<void> {
-    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => undefined);
+    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => this.cleanOnce());
     return this.ready;
   }
 
+  /** Removes what dead writers left behind, once per store, on its first read or write. */
+  private cleanOnce(): Promise<void> {
+    this.cleaned ??= this.removeLeftovers().catch(() => {});
+    return this.cleaned;
+  }
+
   /**
-   * Applies one change under the directory lock, against the file as it is on disk now.
+   * Applies one change against the newest generation and publishes the next one with `link()`.
    * `change` returns the new version, 0 for a delete, or -1 for "nothing to do".
    */
   private async mutate(
     collection: string,
     key: string,
     expectedVersion: number | undefined,
-    change: (file: { records: Map<string, FileRecord>; deletedVersionFloor: number }, actualVersion: number) => number,
+    change: (records: Map<string, FileRecord>, actualVersion: number) => number,
   ): Promise<number> {
     this.assertOpen();
     this.assertCollection(collection);
     await this.ensureDirectory();
-    const result = await withFileLock(join(this.directory, '.lock'), async () => {
-      const current = await this.load(collection);
+    const deadline = Date.now() + this.writeTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.read(collection);
       const actual = current.records.get(key)?.version ?? 0;
       if (expectedVersion !== undefined && actual !== expectedVersion) {
         throw new ConflictError(collection, key, expectedVersion, actual);
       }
-      const next = { records: new Map(current.records), deletedVersionFloor: current.deletedVersionFloor };
-      const outcome = change(next, actual);
-      if (outcome === -1) return { outcome, file: current };
-      const file = await this.writeFile(collection, next.records, next.deletedVersionFloor);
-      return { outcome, file };
-    });
-    const previous = this.cache.get(collection);
-    this.cache.set(collection, result.file);
-    if (result.outcome !== -1) this.emitDifferences(collection, previous, result.file);
-    return result.outcome;
+      const records = new Map(current.records);
+      const outcome = change(records, actual);
+      if (outcome === -1) return outcome;
+      const generation = current.generation + 1;
+      const dropsRecords = [...current.records.keys()].some((existing) => !records.has(existing));
+      const published = await this.publish(collection, generation, records, dropsRecords);
+      if (published) {
+        const file: CollectionFile = { records, generation, exists: true, stamp: await this.stampOf(this.fileOf(collection, generation)) };
+        this.cache.set(collection, file);
+        this.emitDifferences(collection, current, file);
+        await this.removeOldGenerations(collection, dropsRecords ? generation : generation - 1, generation);
+        return outcome;
+      }
+      // Another process published this generation first: look again at what it wrote.
+      if (Date.now() > deadline) {
+        throw new StoreError(`Gave up writing ${collection}/${key} in ${this.directory} after ${attempt} attempts: other writers kept committing first`);
+      }
+      await new Promise((done) => setTimeout(done, Math.random() * Math.min(attempt, 20)));
+    }
   }
 
-  private async writeFile(collection: string, records: Map<string, FileRecord>, deletedVersionFloor: number): Promise<CollectionFile> {
-    const path = this.fileOf(collection);
-    const body = {
-      format: FORMAT,
-      formatVersion: FORMAT_VERSION,
-      collection,
-      // Omitted while 0, so files of collections nothing was deleted from look as before.
-      ...(deletedVersionFloor > 0 ? { deletedVersionFloor } : {}),
-      records: Object.fromEntries([...records.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    };
-    const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  /**
+   * Writes `records` as generation `generation`. Resolves `false` when that generation exists
+   * already (another writer won the compare-and-set); nothing is overwritten either way.
+   */
+  private async publish(collection: string, generation: number, records: Map<string, FileRecord>, dropsRecords: boolean): Promise<boolean> {
+    const path = this.fileOf(collection, generation);
+    const keys = [...records.keys()].sort();
+    const lines = keys.map((key) => {
+      const record = records.get(key)!;
+      return `    ${JSON.stringify({ key, version: record.version, value: record.value })}`;
+    });
+    const header = { format: FORMAT, formatVersion: FORMAT_VERSION, collection, generation, ...(dropsRecords ? { dropsRecords } : {}) };
+    const body = `${JSON.stringify(header, null, 2).slice(0, -2)},\n  "records": [\n${lines.join(',\n')}${lines.length ? '\n' : ''}  ]\n}\n`;
+    const temp = join(this.directory, `${collection}.json.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const handle = await open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(body, null, 2)}\n`);
+      await handle.writeFile(body);
       await handle.sync();
     } catch (error) {
       await handle.close();
       await rm(temp, { force: true });
-      throw error;
+      throw new StoreError(`Cannot write ${temp}: ${(error as Error).message}`, { cause: error });
     }
     await handle.close();
-    // Keep the last good copy beside the file; the copy is renamed in so it is never half-written.
-    const existed = await stat(path).then(() => true, () => false);
-    if (existed) {
-      const backupTemp = `${path}.bak.tmp-${process.pid}`;
-      await copyFile(path, backupTemp);
-      await rename(backupTemp, `${path}.bak`);
+    try {
+      // The compare-and-set: link() refuses to replace an existing file.
+      await link(temp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // ENOENT: our temp file was removed as abandoned while this process was paused. Not written.
+      throw new StoreError(`Cannot publish ${path}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await rm(temp, { force: true });
     }
-    await rename(temp, path);
+    // Generation names stay on disk for KEPT_NAMES generations, so link() can only have found this
+    // name free if it was never used, or if the collection has moved on by that many generations
+    // since this writer read it (it was paused that long). Only the second case shows here.
+    const newest = await this.newestGeneration(collection);
+    if (newest !== undefined && newest >= generation + KEPT_NAMES) {
+      await this.truncate(path);
+      throw new StoreError(
+        `Write to ${collection} in ${this.directory} abandoned: the collection moved on by ${newest - generation} generations while this process was paused; the change may or may not have been applied, re-read it`,
+      );
+    }
     await this.syncDirectory();
-    return { records, deletedVersionFloor, stamp: await this.stampOf(path) };
+    return true;
+  }
+
+  /**
+   * Empties generations below `keep` (their data is gone, their names stay so that no paused
+   * writer can publish into them) and removes the names of generations more than KEPT_NAMES old,
+   * oldest first. Also removes the format-1 backup once format 2 has taken over.
+   */
+  private async removeOldGenerations(collection: string, keep: number, newest: number, everything = false): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch {
+      return;
+    }
+    const old = names
+      .map((name) => ({ name, match: DATA_FILE.exec(name) }))
+      .filter(({ match }) => match?.[1] === collection && Number(match[2] ?? 0) < keep)
+      .map(({ name, match }) => ({ name, generation: Number(match![2] ?? 0) }))
+      .sort((a, b) => a.generation - b.generation);
+    for (const { name, generation } of old) {
+      const path = join(this.directory, name);
+      if (generation <= newest - KEPT_NAMES || generation === 0) await unlink(path).catch(() => {});
+      // After a write only the generations it made stale need emptying; earlier writes did the rest.
+      else if (everything || generation >= keep - 2) await this.truncate(path);
+    }
+    if (keep >= 1) await unlink(join(this.directory, `${collection}.json.bak`)).catch(() => {});
+    if (old.length > 0) await this.syncDirectory();
+  }
+
+  /** Empties a generation file in place (an empty file reads as "superseded"). */
+  private async truncate(path: string): Promise<void> {
+    const handle = await open(path, 'r+').catch(() => undefined);
+    if (!handle) return;
+    try {
+      if ((await handle.stat()).size > 0) {
+        await handle.truncate(0);
+        await handle.sync();
+      }
+    } catch {
+      // Best effort: the next write or open of this collection tries again.
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Removes temp files of dead writers and finishes the clean-up a crash interrupted. */
+  private async removeLeftovers(): Promise<void> {
+    const names = await readdir(this.directory).catch(() => [] as string[]);
+    const newest = new Map<string, { generation: number; name: string }>();
+    for (const name of names) {
+      const temp = TEMP_FILE.exec(name);
+      if (temp) {
+        const info = await stat(join(this.directory, name)).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs > this.abandonedTempAfterMs) await unlink(join(this.directory, name)).catch(() => {});
+        continue;
+      }
+      const data = DATA_FILE.exec(name);
+      if (!data) continue;
+      const generation = Number(data[2] ?? 0);
+      if (generation > (newest.get(data[1]!)?.generation ?? -1)) newest.set(data[1]!, { generation, name });
+    }
+    for (const [collection, { generation, name }] of newest) {
+      if (generation === 0) continue;
+      const dropsRecords = await readFile(join(this.directory, name), 'utf8').then(
+        (text) => /^\s*"dropsRecords": true,?$/m.test(text.slice(0, 400)),
+        () => false,
+      );
+      await this.removeOldGenerations(collection, dropsRecords ? generation : generation - 1, generation, true);
+    }
   }
 
   private async syncDirectory(): Promise<void> {
@@ -217,82 +373,143 @@ export class FileStore implements Store {
     try {
       await handle.sync();
     } catch {
-      // Some filesystems refuse fsync on directories; the rename is still atomic.
+      // Some filesystems refuse fsync on directories; the link is still atomic.
     } finally {
       await handle.close();
     }
   }
 
+  /** Identity of a file's current content: inode, size and modification time (ns). */
   private async stampOf(path: string): Promise<string> {
     const info = await stat(path, { bigint: true }).catch(() => undefined);
-    return info ? `${info.ino}:${info.size}:${info.mtimeNs}` : 'missing';
+    return info && info.size > 0n ? `${info.ino}:${info.size}:${info.mtimeNs}` : 'missing';
   }
 
-  /** The collection as on disk, using the cache while the file is unchanged. */
+  private async exists(path: string): Promise<boolean> {
+    return stat(path).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * The collection's newest generation. The cached one is still newest when its file exists and
+   * the next does not: generations are published one after another and removed oldest first.
+   */
   private async read(collection: string): Promise<CollectionFile> {
     this.assertOpen();
     this.assertCollection(collection);
-    const path = this.fileOf(collection);
-    const stamp = await this.stampOf(path);
+    await this.cleanOnce();
     const cached = this.cache.get(collection);
-    if (cached && cached.stamp === stamp) return cached;
-    const file = await this.load(collection);
-    this.cache.set(collection, file);
-    if (cached) this.emitDifferences(collection, cached, file);
-    return file;
+    // Still the newest when no next generation exists and its file is the one read (not emptied,
+    // not edited by hand): names are removed oldest first, and only far behind the newest.
+    if (cached && cached.exists && !(await this.exists(this.fileOf(collection, cached.generation + 1)))) {
+      if ((await this.stampOf(this.fileOf(collection, cached.generation))) === cached.stamp) return cached;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const generation = await this.newestGeneration(collection);
+      try {
+        const file = await this.load(collection, generation);
+        this.cache.set(collection, file);
+        if (cached) this.emitDifferences(collection, cached, file);
+        return file;
+      } catch (error) {
+        // Emptied or removed between the listing and the read because a newer one was published: list again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (attempt >= 100) throw new StoreError(`Store file ${this.fileOf(collection, generation)} is empty or keeps disappearing; restore the previous generation`);
+      }
+    }
   }
 
-  /** Reads and checks a collection file. Never repairs or rewrites it. */
-  private async load(collection: string): Promise<CollectionFile> {
-    const path = this.fileOf(collection);
+  private async newestGeneration(collection: string): Promise<number | undefined> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError(`Cannot read store directory ${this.directory}: ${(error as Error).message}`, { cause: error });
+    }
+    let newest: number | undefined;
+    for (const name of names) {
+      const match = DATA_FILE.exec(name);
+      if (match?.[1] !== collection) continue;
+      const generation = Number(match[2] ?? 0);
+      if (newest === undefined || generation > newest) newest = generation;
+    }
+    return newest;
+  }
+
+  /** Reads and checks one generation file. Never repairs or rewrites it. */
+  private async load(collection: string, generation: number | undefined): Promise<CollectionFile> {
+    if (generation === undefined) return { records: new Map(), generation: 0, exists: false, stamp: 'missing' };
+    const path = this.fileOf(collection, generation);
     const stamp = await this.stampOf(path);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: new Map(), deletedVersionFloor: 0, stamp: 'missing' };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
       throw new StoreError(`Cannot read store file ${path}: ${(error as Error).message}`, { cause: error });
     }
+    if (text === '') throw Object.assign(new Error(`${path} was superseded`), { code: 'ENOENT' });
+    const backup = generation === 0 ? `${path}.bak` : this.fileOf(collection, generation - 1);
     const corrupt = (problem: string): StoreError =>
-      new StoreError(
-        `Store file ${path} is corrupt: ${problem}. It was left untouched; the last good copy is ${path}.bak (if present).`,
-      );
+      new StoreError(`Store file ${path} is corrupt: ${problem}. It was left untouched; the last good copy is ${backup} (if present).`);
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (error) {
       throw corrupt(`invalid JSON (${(error as Error).message})`);
     }
-    try {
-      assertNoPollutingKeys(data, `store file ${path}`);
-    } catch (error) {
-      throw corrupt((error as Error).message);
-    }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('the top level is not an object');
     const body = data as Record<string, unknown>;
     if (body.format !== FORMAT) throw corrupt(`"format" must be "${FORMAT}"`);
-    if (body.formatVersion !== FORMAT_VERSION) throw corrupt(`"formatVersion" ${String(body.formatVersion)} is not supported (expected ${FORMAT_VERSION})`);
-    if (typeof body.records !== 'object' || body.records === null || Array.isArray(body.records)) throw corrupt('"records" must be an object');
-    const floor = body.deletedVersionFloor ?? 0;
-    if (!Number.isSafeInteger(floor) || (floor as number) < 0) throw corrupt('"deletedVersionFloor" must be an integer ≥ 0');
+    const entries: [string, unknown][] = [];
+    if (body.formatVersion === 1 && generation === 0) {
+      // Format 1 kept records in an object keyed by record key. JSON.parse makes every key an own
+      // property (even "__proto__"), so reading them through Object.entries into a Map is safe.
+      if (typeof body.records !== 'object' || body.records === null || Array.isArray(body.records)) throw corrupt('"records" must be an object');
+      entries.push(...Object.entries(body.records as Record<string, unknown>));
+    } else if (body.formatVersion === FORMAT_VERSION) {
+      if (!Array.isArray(body.records)) throw corrupt('"records" must be an array');
+      for (const [index, item] of (body.records as unknown[]).entries()) {
+        const entry = item as { key?: unknown } | null;
+        if (typeof entry !== 'object' || entry === null || typeof entry.key !== 'string') throw corrupt(`record #${index} must have a string "key"`);
+        entries.push([entry.key, entry]);
+      }
+    } else {
+      throw corrupt(`"formatVersion" ${String(body.formatVersion)} is not supported (expected ${FORMAT_VERSION})`);
+    }
     const records = new Map<string, FileRecord>();
-    for (const [key, record] of Object.entries(body.records as Record<string, unknown>)) {
+    for (const [key, record] of entries) {
       const entry = record as Partial<FileRecord> | null;
-      if (typeof entry !== 'object' || entry === null || !Number.isInteger(entry.version) || (entry.version as number) < 1 || !('value' in entry)) {
+      if (typeof entry !== 'object' || entry === null || !('value' in entry) || !('version' in entry)) {
         throw corrupt(`record "${key}" must be { "version": <integer ≥ 1>, "value": ... }`);
       }
-      records.set(key, { version: entry.version as number, value: entry.value });
+      if (records.has(key)) throw corrupt(`record "${key}" appears twice`);
+      let version: number;
+      try {
+        version = parseStoredVersion(entry.version, `record "${key}"`);
+      } catch (error) {
+        throw corrupt((error as Error).message);
+      }
+      try {
+        // Keys inside values are checked; record keys are data in a Map and may be anything.
+        assertNoPollutingKeys(entry.value, `record "${key}"`);
+      } catch (error) {
+        throw corrupt((error as Error).message);
+      }
+      records.set(key, { version, value: entry.value });
     }
-    return { records, deletedVersionFloor: floor as number, stamp };
+    return { records, generation, exists: true, stamp };
   }
 
   private startWatching(): void {
     if (this.watcher || this.closed || this.listeners.size === 0) return;
     try {
       this.watcher = watch(this.directory, { persistent: false }, (_event, filename) => {
-        const name = filename?.toString();
-        if (!name || !name.endsWith('.json')) return;
-        this.scheduleRefresh(name.slice(0, -'.json'.length));
+        const match = filename ? DATA_FILE.exec(filename.toString()) : null;
+        if (match) this.scheduleRefresh(match[1]!);
       });
       this.watcher.on('error', (error) => this.listeners.setAvailable(false, error));
     } catch (error) {
@@ -318,7 +535,7 @@ export class FileStore implements Store {
   }
 
   private emitDifferences(collection: string, before: CollectionFile | undefined, after: CollectionFile): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 || before === after) return;
     const previous = before?.records ?? new Map<string, FileRecord>();
     for (const [key, record] of after.records) {
       if (previous.get(key)?.version !== record.version) this.listeners.emit({ type: 'change', collection, key, version: record.version });
@@ -335,7 +552,7 @@ export class FileStore implements Store {
  */
 export function holdsFileStoreData(directory: string): boolean {
   try {
-    return readdirSync(directory).some((name) => /^[a-z0-9][a-z0-9-]{0,63}(\.\d+)?\.json$/.test(name));
+    return readdirSync(directory).some((name) => DATA_FILE.test(name));
   } catch {
     return false;
   }

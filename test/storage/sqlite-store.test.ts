@@ -16,7 +16,13 @@ let counter = 0;
 const freshPath = () => join(scratch, `store-${++counter}`, 'phasegate.db');
 
 const shared = freshPath();
-runStorageConformance(() => new SqliteStore(shared), { name: 'SqliteStore conformance', shared: true, test: { describe, it, expect, afterEach } });
+runStorageConformance(() => new SqliteStore(shared), {
+  name: 'SqliteStore conformance',
+  shared: true,
+  corruptVersion: async (store, collection, key, version) =>
+    tamper((store as SqliteStore).path, 'UPDATE records SET version = ? WHERE collection = ? AND key = ?', version, collection, key),
+  test: { describe, it, expect, afterEach },
+});
 
 /** Writes a row behind the store's back, as damage or a hand edit would. */
 function tamper(path: string, sql: string, ...parameters: unknown[]): void {

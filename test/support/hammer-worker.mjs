@@ -13,7 +13,7 @@ async function openStore() {
 }
 
 const store = await openStore();
-const result = { successes: 0, conflicts: 0, errors: [] };
+const result = { pid: process.pid, successes: 0, conflicts: 0, errors: [] };
 const deadline = Date.now() + Number(durationMs);
 while (Date.now() < deadline) {
   try {

@@ -1,10 +1,11 @@
-// One OS process racing the others for compare-and-set on version 1 of many keys, through the
-// built package. Waits for the go file, then tries each key once, as fast as it can.
-// argv: kind (file|sqlite) target collection keyCount goFile
-import { existsSync } from 'node:fs';
+// One OS process racing the others for compare-and-set on version 1 of one record per round,
+// through the built package. Round r starts when the file `<go>-<r>` appears; the process tries
+// once, then reports by creating `<go>-<r>-done-<id>`.
+// argv: kind (file|sqlite) target collection rounds go
+import { existsSync, writeFileSync } from 'node:fs';
 import { ConflictError, FileStore } from '../../dist/index.js';
 
-const [kind, target, collection, keyCount, goFile] = process.argv.slice(2);
+const [kind, target, collection, rounds, go] = process.argv.slice(2);
 
 async function openStore() {
   if (kind === 'file') return new FileStore(target, { watch: false });
@@ -15,9 +16,12 @@ async function openStore() {
 const store = await openStore();
 const me = `${process.pid}-${Math.random().toString(36).slice(2)}`;
 const result = { me, won: [], conflicts: 0, errors: [] };
-const deadline = Date.now() + 30_000;
-while (!existsSync(goFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
-for (let round = 0; round < Number(keyCount); round++) {
+for (let round = 0; round < Number(rounds); round++) {
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(`${go}-${round}`)) {
+    if (Date.now() > deadline) throw new Error(`round ${round} never started`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   const key = `race-${round}`;
   try {
     await store.put(collection, key, { winner: me }, 1);
@@ -26,6 +30,7 @@ for (let round = 0; round < Number(keyCount); round++) {
     if (error instanceof ConflictError) result.conflicts++;
     else result.errors.push(String(error));
   }
+  writeFileSync(`${go}-${round}-done-${me}`, '');
 }
 await store.close();
 process.stdout.write(JSON.stringify(result));
