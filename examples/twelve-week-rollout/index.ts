@@ -1,10 +1,11 @@
 /**
  * The 12-week rollout demo (`npm run demo`).
  *
- * On the embedded FileStore (in ./.phasegate-demo) with a simulated clock and 100,000 synthetic
- * users: flags, an early-access cohort, a major release walked through every phase over 12
- * weeks with metrics recorded along the way, and a bad release that is held and then rolled
- * back automatically. Ends with the terminal dashboard and an HTML dashboard.
+ * On the embedded store (in ./.phasegate-demo: SQLite when better-sqlite3 is installed, else
+ * FileStore) with a simulated clock and 100,000 synthetic users: flags, an early-access cohort,
+ * a major release walked through every phase over 12 weeks with metrics recorded along the way,
+ * and a bad release that is held and then rolled back automatically. Ends with the terminal
+ * dashboard and an HTML dashboard.
  *
  * Afterwards, explore the same store with the CLI, e.g.
  *   npx phasegate status --store .phasegate-demo --at 2026-03-30T00:00:00Z
@@ -14,13 +15,13 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   Duration,
-  FileStore,
   ManualClock,
   createPhasegate,
   type AccessLevel,
   type Phasegate,
 } from 'phasegate';
 import { gatherOverview, renderDashboardHtml, renderStatus } from 'phasegate/dashboard';
+import { openEmbeddedStore } from 'phasegate/sqlite';
 
 const USERS = 100_000;
 const WEEKS = 12;
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   await rm(STORE, { recursive: true, force: true });
   const clock = new ManualClock(START);
   const gate = await createPhasegate({
-    store: new FileStore(STORE),
+    store: await openEmbeddedStore(STORE),
     clock,
     // Metrics arrive every 6 hours in this simulation: judge them over a day, from 4 samples.
     analytics: { evaluationWindowMs: Duration.day, minimumSamples: 4 },

@@ -10,7 +10,6 @@ import { ManualClock, systemClock, type Clock } from '../clock.js';
 import { PhasegateError } from '../errors.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
 import { createPhasegate } from '../phasegate.js';
-import { FileStore } from '../storage/file-store.js';
 import type { Store } from '../storage/store.js';
 import type { Command, CommandContext, Options } from './context.js';
 import { renderDashboardHtml } from './dashboard-html.js';
@@ -93,7 +92,9 @@ async function openStore(options: Options): Promise<Store> {
     return store;
   }
   const directory = typeof options.store === 'string' ? options.store : process.env.PHASEGATE_STORE || './.phasegate';
-  return new FileStore(directory, { watch: false });
+  // SQLite when better-sqlite3 is installed (a directory already holding FileStore data stays a FileStore).
+  const { openEmbeddedStore } = await import('../sqlite/index.js');
+  return openEmbeddedStore(directory, { watch: false });
 }
 
 function clockFrom(options: Options): Clock {

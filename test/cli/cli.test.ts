@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/storage/file-store.js';
 
 const bin = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -77,11 +79,23 @@ describe('phasegate flag', () => {
   });
 
   it('a corrupt store file gives one line naming it and its bytes stay as they were', async () => {
+    // A FileStore directory (one that already holds FileStore data stays a FileStore).
+    const store = freshStore();
+    await new FileStore(store).put('meta', 'created', 1, 0);
+    await phasegate(store, ['flag', 'create', 'x']);
+    const file = join(store, 'flags.1.json');
+    writeFileSync(file, '{"format": "phasegate-store", oops');
+    await expectUserError(store, ['flag', 'list'], new RegExp(`^phasegate: Store file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt: invalid JSON`));
+    await expectUserError(store, ['flag', 'create', 'y'], /is corrupt/);
+  });
+
+  it('a corrupt record in the default SQLite store gives one line naming it', async () => {
     const store = freshStore();
     await phasegate(store, ['flag', 'create', 'x']);
-    writeFileSync(join(store, 'flags.json'), '{"format": "phasegate-store", oops');
-    await expectUserError(store, ['flag', 'list'], new RegExp(`^phasegate: Store file ${join(store, 'flags.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt: invalid JSON`));
-    await expectUserError(store, ['flag', 'create', 'y'], /is corrupt/);
+    const database = new Database(join(store, 'phasegate.db'));
+    database.prepare(`UPDATE records SET value = '{ oops' WHERE collection = 'flags' AND key = 'x'`).run();
+    database.close();
+    await expectUserError(store, ['flag', 'list'], /^phasegate: sqlite:.*phasegate\.db, record flags\/x is corrupt: /);
   });
 });
 

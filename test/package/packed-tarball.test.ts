@@ -23,7 +23,7 @@ beforeAll(() => {
   const installed = join(project, 'node_modules', 'phasegate');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', join(project, filename), '-C', installed, '--strip-components=1']);
-  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg', '@openfeature/server-sdk', '@openfeature/core']) {
+  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg', '@openfeature/server-sdk', '@openfeature/core', 'better-sqlite3', 'bindings', 'file-uri-to-path']) {
     mkdirSync(join(project, 'node_modules', dependency, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', dependency), join(project, 'node_modules', dependency), 'dir');
   }
@@ -66,17 +66,26 @@ describe('the published package', () => {
        import { PostgresStore } from 'phasegate/postgres';
        import { runStorageConformance } from 'phasegate/testing';
        import { PhasegateProvider } from 'phasegate/openfeature';
-       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof runStorageConformance, typeof PhasegateProvider]));`,
+       import { SqliteStore } from 'phasegate/sqlite';
+       const sqlite = new SqliteStore('./sqlite-esm/phasegate.db');
+       await sqlite.put('flags', 'a', 1, 0);
+       await sqlite.close();
+       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof runStorageConformance, typeof PhasegateProvider, typeof SqliteStore]));`,
     );
     writeFileSync(
       join(project, 'adapters.cjs'),
       `const { RedisStore } = require('phasegate/redis');
        const { PostgresStore } = require('phasegate/postgres');
        const { PhasegateProvider } = require('phasegate/openfeature');
-       console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof PhasegateProvider]));`,
+       const { SqliteStore } = require('phasegate/sqlite');
+       const sqlite = new SqliteStore('./sqlite-cjs/phasegate.db');
+       sqlite.put('flags', 'a', 1, 0).then(async (record) => {
+         await sqlite.close();
+         console.log(JSON.stringify([typeof RedisStore, typeof PostgresStore, typeof PhasegateProvider, typeof SqliteStore, record.version]));
+       });`,
     );
-    expect(JSON.parse(run('adapters.mjs'))).toEqual(['function', 'function', 'function', 'function']);
-    expect(JSON.parse(run('adapters.cjs'))).toEqual(['function', 'function', 'function']);
+    expect(JSON.parse(run('adapters.mjs'))).toEqual(['function', 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(run('adapters.cjs'))).toEqual(['function', 'function', 'function', 'function', 1]);
   });
 
   it('requires from CJS and evaluates', () => {
