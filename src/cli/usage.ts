@@ -30,7 +30,7 @@ Commands:
   dashboard  write a self-contained HTML dashboard (--out FILE.html)
 
 Store (default ./.phasegate):
-  --store DIR        a FileStore directory (or PHASEGATE_STORE)
+  --store DIR        an embedded store directory: SQLite, or FileStore (or PHASEGATE_STORE)
   --redis URL        a shared Redis store (needs ioredis)
   --postgres URL     a shared PostgreSQL store (needs pg)
 
