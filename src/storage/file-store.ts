@@ -14,10 +14,15 @@ const COLLECTION_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const DATA_FILE = /^([a-z0-9][a-z0-9-]{0,63})(?:\.(\d{1,15}))?\.json$/;
 /** Temp files: `<collection>.json.tmp-<random>`; format 1 also left `<collection>.json.bak.tmp-<pid>`. */
 /**
- * How many generations' file names are kept (older ones emptied, see `removeOldGenerations`):
- * a writer paused for fewer generations than this cannot publish into a reused name.
+ * When a generation's file name may be removed (its data is emptied at once, the name stays so
+ * that link() keeps failing for a writer that read an older generation): once it is KEPT_NAMES
+ * generations behind and was emptied more than `nameReuseAfterMs` ago, or once it is
+ * KEPT_NAMES_MAX generations behind whatever its age. A writer that publishes within half that
+ * time of its read, or fewer than KEPT_NAMES generations behind, therefore knows its name was
+ * never used before (see `publish`).
  */
 const KEPT_NAMES = 64;
+const KEPT_NAMES_MAX = 10_000;
 const TEMP_FILE = /^([a-z0-9][a-z0-9-]{0,63})\.json\.(?:bak\.)?tmp-[A-Za-z0-9-]+$/;
 
 interface FileRecord {
@@ -50,6 +55,13 @@ export interface FileStoreOptions {
   readonly abandonedTempAfterMs?: number;
   /** How long a write keeps retrying while other processes commit first, ms. Default 10,000. */
   readonly writeTimeoutMs?: number;
+  /**
+   * How long (ms) the name of an emptied generation file stays on disk after it falls 64
+   * generations behind. A writer paused for less than half this time can never publish into a
+   * reused name; one paused longer may get a `StoreError` saying its outcome is unknown. Every
+   * process sharing the directory should use the same value. Default 120,000.
+   */
+  readonly nameReuseAfterMs?: number;
 }
 
 /**
@@ -88,6 +100,7 @@ export class FileStore implements Store {
   private readonly watchEnabled: boolean;
   private readonly abandonedTempAfterMs: number;
   private readonly writeTimeoutMs: number;
+  private readonly nameReuseAfterMs: number;
   private watcher: FSWatcher | undefined;
   private watching: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
@@ -101,6 +114,7 @@ export class FileStore implements Store {
     this.watchEnabled = options.watch ?? true;
     this.abandonedTempAfterMs = options.abandonedTempAfterMs ?? 60_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+    this.nameReuseAfterMs = options.nameReuseAfterMs ?? 120_000;
   }
 
   /** Path of a collection's file for `generation` (0: the format-1 file, `<collection>.json`). */
@@ -224,6 +238,7 @@ export class FileStore implements Store {
     await this.ensureDirectory();
     const deadline = Date.now() + this.writeTimeoutMs;
     for (let attempt = 1; ; attempt++) {
+      const readAt = performance.now();
       const current = await this.read(collection);
       const actual = current.records.get(key)?.version ?? 0;
       if (expectedVersion !== undefined && actual !== expectedVersion) {
@@ -234,7 +249,7 @@ export class FileStore implements Store {
       if (outcome === -1) return outcome;
       const generation = current.generation + 1;
       const dropsRecords = [...current.records.keys()].some((existing) => !records.has(existing));
-      const published = await this.publish(collection, generation, records, dropsRecords);
+      const published = await this.publish(collection, generation, records, dropsRecords, readAt);
       if (published) {
         const file: CollectionFile = { records, generation, exists: true, stamp: await this.stampOf(this.fileOf(collection, generation)) };
         this.cache.set(collection, file);
@@ -254,7 +269,13 @@ export class FileStore implements Store {
    * Writes `records` as generation `generation`. Resolves `false` when that generation exists
    * already (another writer won the compare-and-set); nothing is overwritten either way.
    */
-  private async publish(collection: string, generation: number, records: Map<string, FileRecord>, dropsRecords: boolean): Promise<boolean> {
+  private async publish(
+    collection: string,
+    generation: number,
+    records: Map<string, FileRecord>,
+    dropsRecords: boolean,
+    readAt: number,
+  ): Promise<boolean> {
     const path = this.fileOf(collection, generation);
     const keys = [...records.keys()].sort();
     const lines = keys.map((key) => {
@@ -285,14 +306,17 @@ export class FileStore implements Store {
     } finally {
       await rm(temp, { force: true });
     }
-    // Generation names stay on disk for KEPT_NAMES generations, so link() can only have found this
-    // name free if it was never used, or if the collection has moved on by that many generations
-    // since this writer read it (it was paused that long). Only the second case shows here.
-    const newest = await this.newestGeneration(collection);
-    if (newest !== undefined && newest >= generation + KEPT_NAMES) {
+    // link() found the name free. It was never used if the collection is fewer than KEPT_NAMES
+    // generations ahead, or if this writer read it less than half the name-reuse time ago and it
+    // is fewer than KEPT_NAMES_MAX ahead (see `nameReuseAfterMs`). Otherwise this writer was
+    // paused so long that the name may have been used and freed: the write may be an orphan.
+    const newest = (await this.newestGeneration(collection)) ?? generation;
+    const ahead = newest - generation;
+    const quick = performance.now() - readAt < this.nameReuseAfterMs / 2;
+    if (ahead >= KEPT_NAMES && !(quick && ahead < KEPT_NAMES_MAX)) {
       await this.truncate(path);
       throw new StoreError(
-        `Write to ${collection} in ${this.directory} abandoned: the collection moved on by ${newest - generation} generations while this process was paused; the change may or may not have been applied, re-read it`,
+        `Write to ${collection} in ${this.directory} abandoned: the collection moved on by ${ahead} generations while this process was paused; the change may or may not have been applied, re-read it`,
       );
     }
     await this.syncDirectory();
@@ -301,7 +325,7 @@ export class FileStore implements Store {
 
   /**
    * Empties generations below `keep` (their data is gone, their names stay so that no paused
-   * writer can publish into them) and removes the names of generations more than KEPT_NAMES old,
+   * writer can publish into them) and removes names as KEPT_NAMES and `nameReuseAfterMs` allow,
    * oldest first. Also removes the format-1 backup once format 2 has taken over.
    */
   private async removeOldGenerations(collection: string, keep: number, newest: number, everything = false): Promise<void> {
@@ -316,11 +340,24 @@ export class FileStore implements Store {
       .filter(({ match }) => match?.[1] === collection && Number(match[2] ?? 0) < keep)
       .map(({ name, match }) => ({ name, generation: Number(match![2] ?? 0) }))
       .sort((a, b) => a.generation - b.generation);
+    let removing = true;
     for (const { name, generation } of old) {
       const path = join(this.directory, name);
-      if (generation <= newest - KEPT_NAMES || generation === 0) await unlink(path).catch(() => {});
+      if (generation === 0 || generation <= newest - KEPT_NAMES_MAX) {
+        await unlink(path).catch(() => {});
+        continue;
+      }
+      if (removing && generation <= newest - KEPT_NAMES) {
+        const info = await stat(path).catch(() => undefined);
+        if (info && info.size === 0 && Date.now() - info.mtimeMs > this.nameReuseAfterMs) {
+          await unlink(path).catch(() => {});
+          continue;
+        }
+        // Names were emptied in order: the ones after this are younger still.
+        removing = false;
+      }
       // After a write only the generations it made stale need emptying; earlier writes did the rest.
-      else if (everything || generation >= keep - 2) await this.truncate(path);
+      if (everything || generation >= keep - 2) await this.truncate(path);
     }
     if (keep >= 1) await unlink(join(this.directory, `${collection}.json.bak`)).catch(() => {});
     if (old.length > 0) await this.syncDirectory();

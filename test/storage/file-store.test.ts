@@ -35,9 +35,10 @@ const pausedWriterScript = new URL('../support/paused-writer.mjs', import.meta.u
 async function pausedWriter(
   dir: string,
   meanwhile: () => Promise<number>,
-  options: { kill?: boolean } = {},
+  options: { kill?: boolean; nameReuseAfterMs?: number } = {},
 ): Promise<{ outcome: string | undefined; acknowledged: number }> {
-  const child = spawn(process.execPath, [pausedWriterScript, dir, 'flags', 'k'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const reuse = String(options.nameReuseAfterMs ?? 120_000);
+  const child = spawn(process.execPath, [pausedWriterScript, dir, 'flags', 'k', reuse], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -60,7 +61,8 @@ async function pausedWriter(
 describe('FileStore on disk', () => {
   it('creates the directory 0700 and files 0600, in the documented format, keeping the previous generation', async () => {
     const dir = freshDirectory();
-    const store = new FileStore(dir);
+    // nameReuseAfterMs 0: emptied names go as soon as they are 64 generations behind.
+    const store = new FileStore(dir, { nameReuseAfterMs: 0 });
     await store.put('flags', 'a', { x: 1 }, 0);
     await store.put('flags', 'a', { x: 2 }, 1);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -191,18 +193,35 @@ describe('FileStore on disk', () => {
   });
 
   it('a writer paused mid-write cannot land its write over writes acknowledged meanwhile', async () => {
-    for (const writesWhilePaused of [3, 70]) {
+    // 3 and 70 writes while paused: its generation's name is taken, it re-reads and gets a conflict.
+    // Then a pause longer than half of nameReuseAfterMs (1 s here, 2 min by default) with 70 writes:
+    // its name may have been reused, so it withdraws its file and says the outcome is unknown.
+    for (const [writesWhilePaused, nameReuseAfterMs, expected] of [
+      [3, undefined, /^conflict/],
+      [70, undefined, /^conflict/],
+      [70, 1000, /^store-error: .*moved on by \d+ generations while this process was paused; the change may or may not have been applied/],
+    ] as const) {
       const dir = freshDirectory();
-      const store = new FileStore(dir);
+      const store = new FileStore(dir, nameReuseAfterMs === undefined ? {} : { nameReuseAfterMs });
       await store.put('flags', 'k', { by: 'first' }, 0);
       // The paused writer read version 1 and is writing a large value when it is stopped.
-      const { outcome, acknowledged } = await pausedWriter(dir, async () => {
-        let version = 1;
-        for (let i = 0; i < writesWhilePaused; i++) version = (await store.put('flags', 'k', { by: 'other', i }, version)).version;
-        return version;
-      });
-      expect(outcome, `after ${writesWhilePaused} writes`).toMatch(writesWhilePaused < 64 ? /^conflict/ : /^store-error: .*may or may not have been applied/);
+      const { outcome, acknowledged } = await pausedWriter(
+        dir,
+        async () => {
+          let version = 1;
+          for (let i = 0; i < writesWhilePaused; i++) version = (await store.put('flags', 'k', { by: 'other', i }, version)).version;
+          if (nameReuseAfterMs !== undefined) {
+            // Let the emptied names age past nameReuseAfterMs; the next write removes them.
+            await new Promise((done) => setTimeout(done, nameReuseAfterMs + 200));
+            version = (await store.put('flags', 'k', { by: 'other', i: writesWhilePaused - 1 }, version)).version;
+          }
+          return version;
+        },
+        nameReuseAfterMs === undefined ? {} : { nameReuseAfterMs },
+      );
+      expect(outcome, `after ${writesWhilePaused} writes`).toMatch(expected);
       expect(await new FileStore(dir).get('flags', 'k')).toEqual({ key: 'k', version: acknowledged, value: { by: 'other', i: writesWhilePaused - 1 } });
+      expect(readdirSync(dir).some((name) => readFileSync(join(dir, name), 'utf8').includes('"by":"paused"'))).toBe(false);
     }
   });
 

@@ -1,10 +1,10 @@
 // One OS process that reads a record and then writes a large value over it with compare-and-set,
 // so the test has time to stop (SIGSTOP) or kill it mid-write. Prints what its write ended as.
-// argv: directory collection key
+// argv: directory collection key nameReuseAfterMs
 import { ConflictError, FileStore, StoreError } from '../../dist/index.js';
 
-const [directory, collection, key] = process.argv.slice(2);
-const store = new FileStore(directory, { watch: false });
+const [directory, collection, key, nameReuseAfterMs] = process.argv.slice(2);
+const store = new FileStore(directory, { watch: false, nameReuseAfterMs: Number(nameReuseAfterMs) });
 const current = await store.get(collection, key);
 let outcome;
 try {
