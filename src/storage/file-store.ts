@@ -3,6 +3,7 @@ import { link, mkdir, open, readFile, readdir, rm, stat, unlink } from 'node:fs/
 import { join, resolve } from 'node:path';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
 import { assertNoPollutingKeys } from '../validation.js';
+import { compareKeys } from './keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 import { nextVersion, parseStoredVersion } from './versions.js';
@@ -137,17 +138,17 @@ export class FileStore implements Store {
   async list<T = unknown>(collection: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
     const file = await this.read(collection);
     const limit = Math.max(0, Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
-    file.sorted ??= [...file.records.keys()].sort();
+    file.sorted ??= [...file.records.keys()].sort(compareKeys);
     const keys = file.sorted;
     const prefix = options.prefix ?? '';
     // Binary search for the first key past `after` and at or past the prefix: a page costs O(page + log n).
-    const from = options.after !== undefined && options.after >= prefix ? options.after : undefined;
+    const from = options.after !== undefined && compareKeys(options.after, prefix) >= 0 ? options.after : undefined;
     let low = 0;
     let high = keys.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
       const key = keys[middle]!;
-      if (from !== undefined ? key <= from : key < prefix) low = middle + 1;
+      if (from !== undefined ? compareKeys(key, from) <= 0 : compareKeys(key, prefix) < 0) low = middle + 1;
       else high = middle;
     }
     const page: StoredRecord<T>[] = [];
@@ -277,7 +278,7 @@ export class FileStore implements Store {
     readAt: number,
   ): Promise<boolean> {
     const path = this.fileOf(collection, generation);
-    const keys = [...records.keys()].sort();
+    const keys = [...records.keys()].sort(compareKeys);
     const lines = keys.map((key) => {
       const record = records.get(key)!;
       return `    ${JSON.stringify({ key, version: record.version, value: record.value })}`;

@@ -1,4 +1,5 @@
 import { ClosedError, ConflictError, StoreError } from '../errors.js';
+import { compareKeys } from './keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 
@@ -49,8 +50,8 @@ export class MemoryStore implements Store {
     if (!records) return [];
     const limit = Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE);
     const keys = [...records.keys()]
-      .filter((key) => (options.after === undefined || key > options.after) && (!options.prefix || key.startsWith(options.prefix)))
-      .sort()
+      .filter((key) => (options.after === undefined || compareKeys(key, options.after) > 0) && (!options.prefix || key.startsWith(options.prefix)))
+      .sort(compareKeys)
       .slice(0, limit);
     return keys.map((key) => {
       const entry = records.get(key)!;

@@ -294,6 +294,15 @@ export function runStorageConformance(factory: () => Store | Promise<Store>, opt
       expect(({} as Record<string, unknown>).id).toBe(undefined);
     });
 
+    it('lists keys in code point order (the byte order of their UTF-8), astral characters last', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      // UTF-16 order would put '😀' (a surrogate pair) before U+E000 and U+FFFF.
+      for (const key of ['😀', '\uffff', 'z', '\ue000', 'a']) await store.put(collection, key, 1, 0);
+      expect((await store.list(collection)).map((record) => record.key)).toEqual(['a', 'z', '\ue000', '\uffff', '😀']);
+      expect((await store.list(collection, { after: '\uffff' })).map((record) => record.key)).toEqual(['😀']);
+    });
+
     it('returns versions that are safe integers', async () => {
       const store = await open();
       const collection = freshCollection();
