@@ -5,6 +5,11 @@
  */
 import { ConflictError, type ListOptions, type Store, type StoreEvent, type StoredRecord } from 'phasegate';
 
+/** Keys sort by their UTF-8 bytes (code point order), as SQLite, PostgreSQL and Redis compare them. */
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 export class MapStore implements Store {
   readonly name = 'map';
   private readonly data = new Map<string, { version: number; json: string }>();
@@ -28,11 +33,11 @@ export class MapStore implements Store {
     for (const [id, entry] of this.data) {
       const key = id.slice(prefix.length);
       if (!id.startsWith(prefix)) continue;
-      if (options.after !== undefined && key <= options.after) continue;
+      if (options.after !== undefined && byUtf8(key, options.after) <= 0) continue;
       if (options.prefix && !key.startsWith(options.prefix)) continue;
       records.push({ key, version: entry.version, value: JSON.parse(entry.json) as T });
     }
-    records.sort((a, b) => (a.key < b.key ? -1 : 1));
+    records.sort((a, b) => byUtf8(a.key, b.key));
     return records.slice(0, Math.min(options.limit ?? 1000, 1000));
   }
 
