@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { ClosedError, ConflictError, PhasegateError, StoreError } from '../errors.js';
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 import { nextVersion, parseStoredVersion } from '../storage/versions.js';
@@ -249,7 +249,7 @@ export class SqliteStore implements Store {
   // ---- internals ------------------------------------------------------------------------------
 
   private async ready(): Promise<{ db: Database; statements: NonNullable<SqliteStore['statements']> }> {
-    if (this.closed) throw new PhasegateError('CLOSED', `${this.name} is closed`);
+    if (this.closed) throw new ClosedError(`${this.name} is closed`);
     if (!this.db) {
       this.opening ??= this.open();
       try {
@@ -258,7 +258,7 @@ export class SqliteStore implements Store {
         this.opening = undefined;
         throw error;
       }
-      if (this.closed) throw new PhasegateError('CLOSED', `${this.name} is closed`);
+      if (this.closed) throw new ClosedError(`${this.name} is closed`);
     }
     return { db: this.db!, statements: this.statements! };
   }
@@ -285,7 +285,7 @@ export class SqliteStore implements Store {
       }
       this.migrate(db);
       const statements = this.prepare(db);
-      if (this.closed) throw new PhasegateError('CLOSED', `${this.name} is closed`);
+      if (this.closed) throw new ClosedError(`${this.name} is closed`);
       this.db = db;
       this.statements = statements;
       return db;

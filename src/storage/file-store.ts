@@ -13,7 +13,6 @@ const FORMAT_VERSION = 2;
 const COLLECTION_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** `<collection>.<generation>.json`, or `<collection>.json` (format 1, read as generation 0). */
 const DATA_FILE = /^([a-z0-9][a-z0-9-]{0,63})(?:\.(\d{1,15}))?\.json$/;
-/** Temp files: `<collection>.json.tmp-<random>`; format 1 also left `<collection>.json.bak.tmp-<pid>`. */
 /**
  * When a generation's file name may be removed (its data is emptied at once, the name stays so
  * that link() keeps failing for a writer that read an older generation): once it is KEPT_NAMES
@@ -24,6 +23,7 @@ const DATA_FILE = /^([a-z0-9][a-z0-9-]{0,63})(?:\.(\d{1,15}))?\.json$/;
  */
 const KEPT_NAMES = 64;
 const KEPT_NAMES_MAX = 10_000;
+/** Temp files: `<collection>.json.tmp-<random>`; format 1 also left `<collection>.json.bak.tmp-<pid>`. */
 const TEMP_FILE = /^([a-z0-9][a-z0-9-]{0,63})\.json\.(?:bak\.)?tmp-[A-Za-z0-9-]+$/;
 
 interface FileRecord {
