@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StoreError, type StoreEvent } from '../../src/index.js';
@@ -169,5 +171,22 @@ describe('openEmbeddedStore', () => {
     expect(reopened).toBeInstanceOf(FileStore);
     await vi.waitFor(async () => expect(await reopened.get('flags', 'legacy')).toMatchObject({ value: 1 }));
     await reopened.close();
+  });
+
+  it('falls back to FileStore where better-sqlite3 is not installed (the CLI too)', async () => {
+    const withoutSqlite = new URL('../support/without-sqlite.mjs', import.meta.url).pathname;
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const directory = join(scratch, `embedded-${++counter}`);
+    const run = promisify(execFile);
+    await run(process.execPath, ['--import', withoutSqlite, cli, 'flag', 'create', 'fallback', '--store', directory]);
+    expect(readdirSync(directory).filter((name) => name.endsWith('.json'))).toEqual(['flags.1.json']);
+    expect(existsSync(join(directory, 'phasegate.db'))).toBe(false);
+    const { stdout } = await run(process.execPath, ['--import', withoutSqlite, cli, 'flag', 'list', '--store', directory]);
+    expect(stdout).toContain('fallback');
+    // The same directory opened where SQLite is available stays a FileStore: its data is there.
+    const store = await openEmbeddedStore(directory);
+    expect(store).toBeInstanceOf(FileStore);
+    expect(await store.get('flags', 'fallback')).toMatchObject({ version: 1 });
+    await store.close();
   });
 });
