@@ -87,6 +87,8 @@ interface Change {
  * - Compare-and-set runs inside a `BEGIN IMMEDIATE` transaction: the version check and the
  *   write are one step that SQLite's own file locks serialise across processes, whatever
  *   their PID namespace. A writer that finds the database busy waits `busyTimeoutMs`.
+ * - Versions never go backwards: each collection keeps the highest version it ever deleted
+ *   (one number, no trace of the key) and re-created records start above it.
  * - Every write appends to a bounded change log in the same transaction; other processes
  *   poll it (cheaply, through `PRAGMA data_version`) and turn it into change events.
  * - The database, `-wal` and `-shm` files are created 0600. `secure_delete` is on and the WAL
@@ -175,7 +177,8 @@ export class SqliteStore implements Store {
           const current = statements.version.get(collection, key) as { version: number | bigint } | undefined;
           const actual = current === undefined ? 0 : parseStoredVersion(current.version, this.where(collection, key));
           if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
-          const version = nextVersion(actual, this.where(collection, key));
+          const base = actual === 0 ? this.floorOf(collection) : actual;
+          const version = nextVersion(base, this.where(collection, key));
           statements.upsert.run(collection, key, version, json);
           return { version, seq: this.logChange(collection, key, version) };
         })
@@ -195,6 +198,8 @@ export class SqliteStore implements Store {
           if (expectedVersion !== undefined && actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
           if (current === undefined) return undefined;
           statements.remove.run(collection, key);
+          // Remember the highest version deleted, so a re-created record starts above it.
+          statements.raiseFloor.run(collection, actual);
           return this.logChange(collection, key, 0);
         })
         .immediate(),
@@ -308,6 +313,7 @@ export class SqliteStore implements Store {
           value TEXT NOT NULL,
           PRIMARY KEY (collection, key)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS deleted_floors (collection TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS changes (
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
           collection TEXT NOT NULL,
@@ -337,6 +343,10 @@ export class SqliteStore implements Store {
         'INSERT INTO records (collection, key, version, value) VALUES (?, ?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET version = excluded.version, value = excluded.value',
       ),
       remove: db.prepare('DELETE FROM records WHERE collection = ? AND key = ?'),
+      floor: db.prepare('SELECT version FROM deleted_floors WHERE collection = ?'),
+      raiseFloor: db.prepare(
+        'INSERT INTO deleted_floors (collection, version) VALUES (?, ?) ON CONFLICT (collection) DO UPDATE SET version = max(version, excluded.version)',
+      ),
       logChange: db.prepare('INSERT INTO changes (collection, key, version) VALUES (?, ?, ?)'),
       pruneChanges: db.prepare('DELETE FROM changes WHERE seq <= ?'),
       lastChange: db.prepare('SELECT max(seq) AS seq FROM changes'),
@@ -344,10 +354,15 @@ export class SqliteStore implements Store {
       changesAfter: db.prepare('SELECT seq, collection, key, version FROM changes WHERE seq > ? ORDER BY seq LIMIT 1000'),
     };
     // Versions come back as bigint, so a corrupt 2^63 is seen as what it is, not rounded into range.
-    for (const statement of [statements.get, statements.version, statements.list, statements.listAfter, statements.listPrefix, statements.listPrefixAfter]) {
+    for (const statement of [statements.get, statements.version, statements.list, statements.listAfter, statements.listPrefix, statements.listPrefixAfter, statements.floor]) {
       statement.safeIntegers(true);
     }
     return statements;
+  }
+
+  private floorOf(collection: string): number {
+    const row = this.statements!.floor.get(collection) as { version: number | bigint } | undefined;
+    return row === undefined ? 0 : parseStoredVersion(row.version, `${this.name}, the deleted-version floor of ${collection}`);
   }
 
   /** Appends to the change log (inside the caller's transaction) and prunes it to its bound. */
