@@ -34,6 +34,8 @@ interface FileRecord {
 interface CollectionFile {
   /** Records by key (a Map, so no key can reach a prototype). */
   records: Map<string, FileRecord>;
+  /** The highest version of any record deleted from the collection; creates start above it. */
+  deletedVersionFloor: number;
   /** The generation this was read from (0: the format-1 file or no file at all). */
   generation: number;
   /** Whether a file exists for that generation. */
@@ -169,16 +171,21 @@ export class FileStore implements Store {
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
     const stored = JSON.parse(json) as T;
-    const version = await this.mutate(collection, key, expectedVersion, (records, actual) => {
-      const version = nextVersion(actual, `${this.name}, record ${collection}/${key}`);
-      records.set(key, { version, value: stored });
+    const version = await this.mutate(collection, key, expectedVersion, (file, actual) => {
+      // A create starts above every deleted version, so a re-created key never reuses one.
+      const version = nextVersion(actual === 0 ? file.deletedVersionFloor : actual, `${this.name}, record ${collection}/${key}`);
+      file.records.set(key, { version, value: stored });
       return version;
     });
     return { key, version, value: structuredClone(stored) };
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
-    const deleted = await this.mutate(collection, key, expectedVersion, (records) => (records.delete(key) ? 0 : -1));
+    const deleted = await this.mutate(collection, key, expectedVersion, (file, actual) => {
+      if (!file.records.delete(key)) return -1;
+      file.deletedVersionFloor = Math.max(file.deletedVersionFloor, actual);
+      return 0;
+    });
     return deleted === 0;
   }
 
@@ -232,7 +239,7 @@ export class FileStore implements Store {
     collection: string,
     key: string,
     expectedVersion: number | undefined,
-    change: (records: Map<string, FileRecord>, actualVersion: number) => number,
+    change: (file: { records: Map<string, FileRecord>; deletedVersionFloor: number }, actualVersion: number) => number,
   ): Promise<number> {
     this.assertOpen();
     this.assertCollection(collection);
@@ -245,14 +252,16 @@ export class FileStore implements Store {
       if (expectedVersion !== undefined && actual !== expectedVersion) {
         throw new ConflictError(collection, key, expectedVersion, actual);
       }
-      const records = new Map(current.records);
-      const outcome = change(records, actual);
+      const next = { records: new Map(current.records), deletedVersionFloor: current.deletedVersionFloor };
+      const outcome = change(next, actual);
       if (outcome === -1) return outcome;
+      const { records, deletedVersionFloor } = next;
       const generation = current.generation + 1;
       const dropsRecords = [...current.records.keys()].some((existing) => !records.has(existing));
-      const published = await this.publish(collection, generation, records, dropsRecords, readAt);
+      const published = await this.publish(collection, generation, records, deletedVersionFloor, dropsRecords, readAt);
       if (published) {
-        const file: CollectionFile = { records, generation, exists: true, stamp: await this.stampOf(this.fileOf(collection, generation)) };
+        const stamp = await this.stampOf(this.fileOf(collection, generation));
+        const file: CollectionFile = { records, deletedVersionFloor, generation, exists: true, stamp };
         this.cache.set(collection, file);
         this.emitDifferences(collection, current, file);
         await this.removeOldGenerations(collection, dropsRecords ? generation : generation - 1, generation);
@@ -274,6 +283,7 @@ export class FileStore implements Store {
     collection: string,
     generation: number,
     records: Map<string, FileRecord>,
+    deletedVersionFloor: number,
     dropsRecords: boolean,
     readAt: number,
   ): Promise<boolean> {
@@ -283,7 +293,15 @@ export class FileStore implements Store {
       const record = records.get(key)!;
       return `    ${JSON.stringify({ key, version: record.version, value: record.value })}`;
     });
-    const header = { format: FORMAT, formatVersion: FORMAT_VERSION, collection, generation, ...(dropsRecords ? { dropsRecords } : {}) };
+    const header = {
+      format: FORMAT,
+      formatVersion: FORMAT_VERSION,
+      collection,
+      generation,
+      ...(dropsRecords ? { dropsRecords } : {}),
+      // Omitted while 0, so collections nothing was deleted from look as before.
+      ...(deletedVersionFloor > 0 ? { deletedVersionFloor } : {}),
+    };
     const body = `${JSON.stringify(header, null, 2).slice(0, -2)},\n  "records": [\n${lines.join(',\n')}${lines.length ? '\n' : ''}  ]\n}\n`;
     const temp = join(this.directory, `${collection}.json.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const handle = await open(temp, 'wx', 0o600);
@@ -479,7 +497,7 @@ export class FileStore implements Store {
 
   /** Reads and checks one generation file. Never repairs or rewrites it. */
   private async load(collection: string, generation: number | undefined): Promise<CollectionFile> {
-    if (generation === undefined) return { records: new Map(), generation: 0, exists: false, stamp: 'missing' };
+    if (generation === undefined) return { records: new Map(), deletedVersionFloor: 0, generation: 0, exists: false, stamp: 'missing' };
     const path = this.fileOf(collection, generation);
     const stamp = await this.stampOf(path);
     let text: string;
@@ -502,6 +520,8 @@ export class FileStore implements Store {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('the top level is not an object');
     const body = data as Record<string, unknown>;
     if (body.format !== FORMAT) throw corrupt(`"format" must be "${FORMAT}"`);
+    const floor = body.deletedVersionFloor ?? 0;
+    if (!Number.isSafeInteger(floor) || (floor as number) < 0) throw corrupt('"deletedVersionFloor" must be an integer ≥ 0');
     const entries: [string, unknown][] = [];
     if (body.formatVersion === 1 && generation === 0) {
       // Format 1 kept records in an object keyed by record key. JSON.parse makes every key an own
@@ -539,7 +559,7 @@ export class FileStore implements Store {
       }
       records.set(key, { version, value: entry.value });
     }
-    return { records, generation, exists: true, stamp };
+    return { records, deletedVersionFloor: floor as number, generation, exists: true, stamp };
   }
 
   private startWatching(): void {

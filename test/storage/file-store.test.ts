@@ -118,6 +118,8 @@ describe('FileStore on disk', () => {
     await expect(new FileStore(dir).get('flags', 'a')).rejects.toThrow(/record "a" appears twice/);
     write([{ version: 1, value: 1 }]);
     await expect(new FileStore(dir).get('flags', 'a')).rejects.toThrow(/record #0 must have a string "key"/);
+    writeFileSync(file, JSON.stringify({ format: 'phasegate-store', formatVersion: 2, deletedVersionFloor: -1, records: [] }));
+    await expect(new FileStore(dir).get('flags', 'a')).rejects.toThrow(/"deletedVersionFloor" must be an integer ≥ 0/);
     writeFileSync(file, JSON.stringify({ format: 'something-else', records: [] }));
     await expect(new FileStore(dir).list('flags')).rejects.toThrow(/"format" must be "phasegate-store"/);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { FileStore, MemoryStore } from '../../src/index.js';
+import { SqliteStore } from '../../src/sqlite/index.js';
 import { concurrentRecreatesNeverReuseVersions, versionsNeverGoBackwards } from './versions.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'phasegate-versions-'));
@@ -24,5 +25,13 @@ describe('versions never go backwards (property)', () => {
 
   it('FileStore, several instances deleting and re-creating one key', async () => {
     await concurrentRecreatesNeverReuseVersions(() => new FileStore(join(directory, 'concurrent'), { watch: false }), { instances: 4, rounds: 40, pauseMs: 5 });
+  });
+
+  it('SqliteStore', async () => {
+    await versionsNeverGoBackwards(() => new SqliteStore(join(directory, 'sqlite-property', 'phasegate.db')), 50);
+  });
+
+  it('SqliteStore, several instances deleting and re-creating one key', async () => {
+    await concurrentRecreatesNeverReuseVersions(() => new SqliteStore(join(directory, 'sqlite-concurrent', 'phasegate.db')), { instances: 4, rounds: 40, pauseMs: 5 });
   });
 });
