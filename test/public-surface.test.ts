@@ -21,6 +21,7 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'phasegate/dashboard': () => import('../src/dashboard/index.js'),
   'phasegate/testing': () => import('../src/testing/index.js'),
   'phasegate/openfeature': () => import('../src/openfeature/index.js'),
+  'phasegate/sqlite': () => import('../src/sqlite/index.js'),
   'phasegate/redis': () => import('../src/redis/index.js'),
   'phasegate/postgres': () => import('../src/postgres/index.js'),
   'phasegate/internals': () => import('../src/internals/index.js'),
