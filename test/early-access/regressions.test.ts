@@ -18,6 +18,7 @@ import {
   type Phasegate,
   type Store,
 } from '../../src/index.js';
+import { SlowLink } from '../support/slow-link.js';
 
 /** Regression tests for issue 15 item 1, issue 15 item 5 (program side), issue 14 items 12 and 14 (domain side). */
 
@@ -111,7 +112,7 @@ describe('updateFeature changes only what it names (issue 15 item 1)', () => {
 describe('the feedback limit holds under concurrency (issue 14 item 12)', () => {
   it('80 concurrent submissions against a limit of 50 store exactly 50', async () => {
     const store = new MemoryStore();
-    const clients = await Promise.all([setup(store), setup(store), setup(store), setup(store)]);
+    const clients = await Promise.all(Array.from({ length: 4 }, () => setup(new SlowLink(store))));
     await clients[0]!.earlyAccess.createFeature({ key: 'f', level: 'beta' });
     await activeMember(clients[0]!, 'm');
     const outcomes = await Promise.allSettled(
@@ -167,7 +168,7 @@ describe('right to be forgotten (issue 14 item 14, domain side)', () => {
   it('feedback racing a delete is forgotten too', async () => {
     for (let round = 0; round < 20; round++) {
       const store = new MemoryStore();
-      const [a, b] = await Promise.all([setup(store), setup(store)]);
+      const [a, b] = await Promise.all([setup(new SlowLink(store)), setup(new SlowLink(store))]);
       await a.earlyAccess.createFeature({ key: 'f', level: 'beta' });
       await activeMember(a, 'm');
       await Promise.allSettled([
@@ -175,6 +176,7 @@ describe('right to be forgotten (issue 14 item 14, domain side)', () => {
         a.earlyAccess.delete('m'),
       ]);
       expect(await everything(store)).not.toContain('racing words');
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
