@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { IllegalTransitionError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
 import type { AnalyticsEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
@@ -321,20 +322,27 @@ export class Analytics {
         worst = { metric: trigger.metric, value, limit: trigger.limit, bad: trigger.bad, phase: this.releases.phaseOf(release), severity };
       }
     }
-    if (worst?.severity === 'critical') {
-      const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
-      await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
-      return { version: release.version, action: 'rolledBack', breach: worst };
-    }
-    if (worst?.severity === 'warning') {
-      if (release.hold) return null;
-      const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
-      await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
-      return { version: release.version, action: 'held', breach: worst };
-    }
-    if (release.hold?.by === 'analytics') {
-      await this.releases.resume(release.version, { by: 'analytics' });
-      return { version: release.version, action: 'resumed' };
+    try {
+      if (worst?.severity === 'critical') {
+        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
+        await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
+        return { version: release.version, action: 'rolledBack', breach: worst };
+      }
+      if (worst?.severity === 'warning') {
+        if (release.hold) return null;
+        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
+        await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+        return { version: release.version, action: 'held', breach: worst };
+      }
+      if (release.hold?.by === 'analytics') {
+        await this.releases.resume(release.version, { by: 'analytics' });
+        return { version: release.version, action: 'resumed' };
+      }
+    } catch (error) {
+      // Another process moved the release first (completed, rolled back, resumed): losing that
+      // race is not an error, and the next check sees the release as it is now.
+      if (error instanceof IllegalTransitionError) return null;
+      throw error;
     }
     return null;
   }

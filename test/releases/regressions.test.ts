@@ -150,6 +150,28 @@ describe('losing a race is not an error (issue 14 item 11)', () => {
   });
 });
 
+describe('analytics losing a race is not an error either (issue 14 item 11)', () => {
+  it('a guard acting on a release another instance has just completed returns nothing instead of throwing', async () => {
+    const { a, b, clock } = await twoInstances();
+    await a.releases.plan({ version: '3.0.0', type: 'minor', features: ['f'], plan: fourPhases });
+    await a.releases.start('3.0.0');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(Duration.second);
+      await b.analytics.record({ metric: 'error_rate', value: 6, release: '3.0.0' });
+    }
+    const seenBefore = (await b.releases.get('3.0.0'))!;
+    expect(seenBefore.hold).not.toBeNull(); // the warning held it
+    await a.releases.resume('3.0.0');
+    const stale = (await b.releases.get('3.0.0'))!;
+    await a.releases.complete('3.0.0');
+    // b still holds the copy it read before the completion: its guard wants to hold it again.
+    await expect(b.analytics.guard(stale)).resolves.toBeNull();
+    expect((await a.releases.get('3.0.0'))!.status).toBe('released');
+    await a.close();
+    await b.close();
+  });
+});
+
 describe('a manual gate on the last phase waits for a person (issue 15 item 2)', () => {
   it('tick after 5 days leaves it at 50%; advance() then completes it', async () => {
     const clock = new ManualClock(START);
