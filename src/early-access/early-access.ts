@@ -559,17 +559,34 @@ export class EarlyAccess {
     return feedback;
   }
 
+  /**
+   * Keeps the counts on the feature record (shown with the feature) in step. They are a cache:
+   * `stats()` counts the feedback records themselves. Every piece of feedback on a feature
+   * contends for this one record, so a burst can exhaust the retries; the feedback is committed
+   * by then, and failing the call would tell the member it was not (a retry would store it
+   * twice), so a lost cache update is left for the counts in `stats()` to make good.
+   */
   private async adjustFeedbackAggregates(featureKey: string, direction: 1 | -1, rating: number | null): Promise<void> {
-    await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, featureKey, (current) => {
-      if (!current) return undefined;
-      const feature = current.value;
-      return {
-        ...feature,
-        feedbackCount: Math.max(0, feature.feedbackCount + direction),
-        ratingCount: Math.max(0, feature.ratingCount + (rating === null ? 0 : direction)),
-        ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
-      };
-    });
+    try {
+      await updateRecord<EarlyAccessFeature>(
+        this.store,
+        Collections.earlyAccessFeatures,
+        featureKey,
+        (current) => {
+          if (!current) return undefined;
+          const feature = current.value;
+          return {
+            ...feature,
+            feedbackCount: Math.max(0, feature.feedbackCount + direction),
+            ratingCount: Math.max(0, feature.ratingCount + (rating === null ? 0 : direction)),
+            ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
+          };
+        },
+        200,
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
 
   /** A member's feedback, oldest first. */
@@ -589,7 +606,10 @@ export class EarlyAccess {
 
   // ---- reporting ------------------------------------------------------------------------------
 
-  /** Users by status and level, and per feature: seats, feedback and mean rating. Never emails or ids. */
+  /**
+   * Users by status and level, and per feature: seats, feedback and mean rating. Never emails
+   * or ids. Scans the members and feedback collections page by page.
+   */
   async stats(): Promise<EarlyAccessStats> {
     const byStatus = Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
     const byLevel = Object.fromEntries(ACCESS_LEVELS.map((l) => [l, 0])) as Record<AccessLevel, number>;
@@ -599,16 +619,30 @@ export class EarlyAccess {
       byStatus[record.value.status]++;
       byLevel[record.value.level]++;
     }
-    const features = (await this.features()).map((feature) => ({
-      key: feature.key,
-      level: feature.level,
-      enabled: feature.enabled,
-      rolloutPercentage: feature.rolloutPercentage,
-      cap: feature.cap,
-      seatsUsed: feature.cap === null ? null : feature.holders.length,
-      feedbackCount: feature.feedbackCount,
-      meanRating: feature.ratingCount === 0 ? null : Math.round((feature.ratingSum / feature.ratingCount) * 100) / 100,
-    }));
+    // Feedback is counted from the records themselves, so the numbers cannot drift from them.
+    const feedback = new Map<string, { count: number; ratings: number; sum: number }>();
+    for await (const record of iterateRecords<Feedback>(this.store, Collections.earlyAccessFeedback)) {
+      const tally = feedback.get(record.value.feature) ?? { count: 0, ratings: 0, sum: 0 };
+      tally.count++;
+      if (record.value.rating !== null) {
+        tally.ratings++;
+        tally.sum += record.value.rating;
+      }
+      feedback.set(record.value.feature, tally);
+    }
+    const features = (await this.features()).map((feature) => {
+      const tally = feedback.get(feature.key);
+      return {
+        key: feature.key,
+        level: feature.level,
+        enabled: feature.enabled,
+        rolloutPercentage: feature.rolloutPercentage,
+        cap: feature.cap,
+        seatsUsed: feature.cap === null ? null : feature.holders.length,
+        feedbackCount: tally?.count ?? 0,
+        meanRating: !tally || tally.ratings === 0 ? null : Math.round((tally.sum / tally.ratings) * 100) / 100,
+      };
+    });
     return { members: { total, byStatus, byLevel }, features };
   }
 

@@ -546,7 +546,9 @@ export class Releases {
     for (const feature of release.features) {
       await this.flags.decideAndWrite(feature, (current) => {
         if (!current) {
-          if (release.status === 'rolled_back') return undefined;
+          // Flags are made at start; a finished release's flag that is gone was deleted on
+          // purpose (clean-up after general availability), and is not brought back.
+          if (!transitions.isActive(release.status)) return undefined;
           return {
             create: {
               key: feature,
