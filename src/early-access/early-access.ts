@@ -582,7 +582,7 @@ export class EarlyAccess {
             ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
           };
         },
-        200,
+        { attempts: 60 },
       );
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
