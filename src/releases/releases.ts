@@ -211,15 +211,30 @@ export class Releases {
     for (const feature of release.features) {
       const at = this.clock.now();
       let adoption: ReleaseAdoption | undefined;
+      const recorded = (release.adopted ?? []).some((a) => a.key === feature);
       await this.flags.decideAndWrite(feature, (current) => {
         adoption = undefined;
         if (!current) return undefined; // created by the first sync
         const previous = flagOwner(current);
-        if (previous === owner && current.metadata.handedOverFrom === undefined) return undefined;
-        adoption = { key: feature, from: previous === owner ? String(current.metadata.handedOverFrom) : (previous ?? null), state: current.state, at };
-        const { handedOverFrom: _ignored, ...metadata } = current.metadata;
+        const handedFrom = current.metadata.handedOverFrom;
+        if (previous === owner) {
+          // Ours already: handed over by the program, or adopted by a start that died before
+          // recording it. The flag remembers where it came from, so the record is made now.
+          const from = typeof handedFrom === 'string' ? handedFrom : current.metadata.adoptedFrom;
+          if (typeof from === 'string' && !recorded) {
+            adoption = { key: feature, from: from === '' ? null : from, state: String(current.metadata.adoptedState ?? current.state), at };
+          }
+          if (typeof handedFrom !== 'string') return undefined;
+          const { handedOverFrom: _handed, ...metadata } = current.metadata;
+          return { update: { metadata: { ...metadata, adoptedFrom: handedFrom, adoptedState: current.state, releaseRevision: 0 } } };
+        }
+        adoption = { key: feature, from: previous ?? null, state: current.state, at };
         // A new owner starts its own count of release revisions.
-        return { update: { metadata: { ...metadata, [FLAG_OWNER_KEY]: owner, release: version, releaseRevision: 0 } } };
+        return {
+          update: {
+            metadata: { ...current.metadata, [FLAG_OWNER_KEY]: owner, release: version, releaseRevision: 0, adoptedFrom: previous ?? '', adoptedState: current.state },
+          },
+        };
       });
       if (adoption) adopted.push(adoption);
     }

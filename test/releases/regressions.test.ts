@@ -311,6 +311,19 @@ describe('one owner per flag, release side (issue 15 item 5)', () => {
     expect(await gate.flags.get('fresh')).toMatchObject({ state: 'rollout', metadata: { owner: 'release:2.0.0' } });
   });
 
+  it('a start that dies after adopting a flag but before recording it records the adoption when retried', async () => {
+    const { a, linkA } = await twoInstances();
+    await a.flags.create({ key: 'dark-mode', state: 'enabled' });
+    await a.releases.plan({ version: '2.0.0', type: 'minor', features: ['dark-mode'] });
+    linkA.failWrites.add(Collections.releases);
+    await expect(a.releases.start('2.0.0')).rejects.toThrow(StoreError);
+    expect((await a.flags.get('dark-mode'))!.metadata.owner).toBe('release:2.0.0');
+    linkA.failWrites.clear();
+    const started = await a.releases.start('2.0.0');
+    expect(started.adopted).toEqual([expect.objectContaining({ key: 'dark-mode', from: null, state: 'enabled' })]);
+    await a.close();
+  });
+
   it('a flag of a running release cannot be taken by another; a finished one can', async () => {
     const gate = await createPhasegate({ store: new MemoryStore(), clock: new ManualClock(START) });
     await gate.releases.plan({ version: '2.0.0', type: 'minor', features: ['f'] });
