@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Duration, FileStore, ManualClock, MemoryStore, NotFoundError, createPhasegate, gatherOverview, renderStatus } from '../../src/index.js';
+import { Duration, FileStore, ManualClock, MemoryStore, NotFoundError, createPhasegate } from '../../src/index.js';
+import { gatherOverview, renderStatus } from '../../src/dashboard/index.js';
 
 /** Regression tests for issue 15 items 7 (no data is not health) and 9 (nothing from after T counts at T). */
 
