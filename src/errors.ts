@@ -144,6 +144,30 @@ export class AlreadyExistsError extends PhasegateError {
   }
 }
 
+/**
+ * A flag belongs to someone else (a running release, the early-access program): one owner per
+ * flag. Nothing was written. `owner` names the owner, e.g. `release:2.0.0` or `early-access`.
+ * It is an {@link AlreadyExistsError} (code `ALREADY_EXISTS`): the key is taken.
+ */
+export class FlagOwnedError extends AlreadyExistsError {
+  /** The flag's key. */
+  readonly key: string;
+  /** Who owns it: `release:<version>`, `early-access`, or `nobody` for a plain flag. */
+  readonly owner: string;
+
+  constructor(key: string, owner: string, message: string) {
+    super('Flag', key, message);
+    this.key = key;
+    this.owner = owner;
+  }
+
+  /** Across the ESM and CJS builds: an `ALREADY_EXISTS` error that names an owner. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return isPhasegateError(value, 'ALREADY_EXISTS') && (value as { name?: unknown }).name === 'FlagOwnedError' && typeof (value as { owner?: unknown }).owner === 'string';
+  }
+}
+
 /** A life-cycle transition that the state machine does not allow. */
 export class IllegalTransitionError extends PhasegateError {
   static override readonly code = 'ILLEGAL_TRANSITION' as const;

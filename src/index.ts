@@ -36,6 +36,7 @@ export {
   AlreadyExistsError,
   ClosedError,
   ConflictError,
+  FlagOwnedError,
   IllegalTransitionError,
   NotFoundError,
   PhasegateError,
@@ -78,6 +79,7 @@ export type { EvaluationReason, EvaluationResult } from './flags/evaluate.js';
 
 export { BUCKET_COUNT, HASH_VERSION, bucketOf, thresholdFor } from './flags/bucket.js';
 export { Flags } from './flags/flags.js';
+export { FLAG_OWNER_KEY, flagOwner } from './flags/ownership.js';
 export type { FlagStats } from './flags/snapshot.js';
 
 export { MemoryStore } from './storage/memory-store.js';
@@ -96,11 +98,15 @@ export {
   RELEASE_TRANSITIONS,
   RELEASE_TYPES,
   defaultRollbackPlan,
+  MANUAL_RELEASE_STATUSES,
   defaultRolloutPlan,
 } from './releases/model.js';
 export type {
   Release,
+  ManualReleaseStatus,
+  ReleaseAdoption,
   ReleaseBreach,
+  ReleaseEdit,
   ReleaseEvent,
   ReleasePlanInput,
   ReleaseRollback,

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { IllegalTransitionError, NotFoundError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
 import type { AnalyticsEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
@@ -52,9 +53,14 @@ export interface MetricHealth {
 /** A release's health from its own metrics only. */
 export interface ReleaseHealth {
   readonly version: string;
-  /** 0–100. */
-  readonly score: number;
-  readonly status: 'healthy' | 'warning' | 'critical';
+  /**
+   * 0–100 from the release's own metrics; `null` when there is nothing to score: no metric has
+   * the minimum number of samples in the window, or the release was rolled back. No data is not health.
+   */
+  readonly score: number | null;
+  readonly status: 'healthy' | 'warning' | 'critical' | 'no_data' | 'rolled_back';
+  /** The status in words for screens: `100 healthy`, `60 critical`, `no data`, `rolled back`. */
+  readonly label: string;
   readonly metrics: readonly MetricHealth[];
   readonly recommendations: readonly string[];
 }
@@ -243,10 +249,11 @@ export class Analytics {
     for (const record of oldest) await this.store.delete(Collections.alerts, record.key);
   }
 
-  /** The alert history, newest first. */
+  /** The alert history up to the clock's time, newest first. */
   async alerts(limit = 100): Promise<Alert[]> {
+    const now = this.clock.now();
     const all: Alert[] = [];
-    for await (const record of iterateRecords<Alert>(this.store, Collections.alerts)) all.push(record.value);
+    for await (const record of iterateRecords<Alert>(this.store, Collections.alerts)) if (record.value.at <= now) all.push(record.value);
     return all.reverse().slice(0, limit);
   }
 
@@ -262,13 +269,15 @@ export class Analytics {
 
   /** Observations of `metric` within the window, across features (and releases unless one is named). */
   async observations(metric: string, filter: { release?: string; feature?: string; windowMs?: number } = {}): Promise<Observation[]> {
-    const since = this.clock.now() - (filter.windowMs ?? this.evaluationWindowMs);
+    const now = this.clock.now();
+    const since = now - (filter.windowMs ?? this.evaluationWindowMs);
     const prefix = filter.release === undefined ? `${metric}|` : `${metric}|${filter.release}|`;
     const observations: Observation[] = [];
     for await (const record of iterateRecords<MetricSeries>(this.store, Collections.metrics)) {
       if (!record.key.startsWith(prefix)) continue;
       if (filter.feature !== undefined && record.value.feature !== filter.feature) continue;
-      observations.push(...record.value.recent.filter((o) => o.at >= since));
+      // Samples from after "now" (a clock set back, `status --at T`) did not happen yet.
+      observations.push(...record.value.recent.filter((o) => o.at >= since && o.at <= now));
     }
     return observations.sort((a, b) => a.at - b.at);
   }
@@ -286,10 +295,16 @@ export class Analytics {
     return [...merged.values()];
   }
 
-  /** Health 0–100 of a release from its own metrics only, with plain-words recommendations. */
+  /**
+   * Health 0–100 of a release from its own metrics only, with plain-words recommendations.
+   * A release with too few samples says `no_data` and a rolled-back one `rolled_back`, both
+   * with a `null` score: neither is "100 healthy".
+   * @throws NotFoundError for a release that does not exist.
+   */
   async health(version: string): Promise<ReleaseHealth> {
     const release = await this.releases.get(version);
-    const thresholds = release ? this.thresholdsFor(release) : this.thresholds();
+    if (!release) throw new NotFoundError('Release', version);
+    const thresholds = this.thresholdsFor(release);
     const metrics: MetricHealth[] = [];
     for (const threshold of thresholds) {
       const window = await this.observations(threshold.metric, { release: version });
@@ -298,10 +313,13 @@ export class Analytics {
       const severity = window.length >= this.minimumSamples ? breachOf(value, threshold.limit, threshold.bad) : null;
       metrics.push({ metric: threshold.metric, value, samples: window.length, limit: threshold.limit, bad: threshold.bad, severity });
     }
+    const recommendations = recommend(version, release, this.releases.isActive(release.status), metrics, this.minimumSamples, this.evaluationWindowMs);
+    if (release.status === 'rolled_back') return { version, score: null, status: 'rolled_back', label: 'rolled back', metrics, recommendations };
+    if (!metrics.some((m) => m.samples >= this.minimumSamples)) return { version, score: null, status: 'no_data', label: 'no data', metrics, recommendations };
     const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0);
     const score = Math.max(0, 100 - penalty);
     const status = metrics.some((m) => m.severity === 'critical') || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-    return { version, score, status, metrics, recommendations: recommend(version, release, release === undefined || this.releases.isActive(release.status), metrics, status, this.minimumSamples, this.evaluationWindowMs) };
+    return { version, score, status, label: `${score} ${status}`, metrics, recommendations };
   }
 
   /**
@@ -321,20 +339,27 @@ export class Analytics {
         worst = { metric: trigger.metric, value, limit: trigger.limit, bad: trigger.bad, phase: this.releases.phaseOf(release), severity };
       }
     }
-    if (worst?.severity === 'critical') {
-      const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
-      await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
-      return { version: release.version, action: 'rolledBack', breach: worst };
-    }
-    if (worst?.severity === 'warning') {
-      if (release.hold) return null;
-      const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
-      await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
-      return { version: release.version, action: 'held', breach: worst };
-    }
-    if (release.hold?.by === 'analytics') {
-      await this.releases.resume(release.version, { by: 'analytics' });
-      return { version: release.version, action: 'resumed' };
+    try {
+      if (worst?.severity === 'critical') {
+        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
+        await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
+        return { version: release.version, action: 'rolledBack', breach: worst };
+      }
+      if (worst?.severity === 'warning') {
+        if (release.hold) return null;
+        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
+        await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+        return { version: release.version, action: 'held', breach: worst };
+      }
+      if (release.hold?.by === 'analytics') {
+        await this.releases.resume(release.version, { by: 'analytics' });
+        return { version: release.version, action: 'resumed' };
+      }
+    } catch (error) {
+      // Another process moved the release first (completed, rolled back, resumed): losing that
+      // race is not an error, and the next check sees the release as it is now.
+      if (error instanceof IllegalTransitionError) return null;
+      throw error;
     }
     return null;
   }
@@ -450,35 +475,27 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function recommend(
-  version: string,
-  release: ReleaseView | undefined,
-  rollingOut: boolean,
-  metrics: readonly MetricHealth[],
-  status: ReleaseHealth['status'],
-  minimumSamples: number,
-  windowMs: number,
-): string[] {
-  if (release?.status === 'rolled_back') {
+function recommend(version: string, release: ReleaseView, rollingOut: boolean, metrics: readonly MetricHealth[], minimumSamples: number, windowMs: number): string[] {
+  if (release.status === 'rolled_back') {
     return [`Release ${version} was rolled back (${release.rollback?.reason ?? 'no reason recorded'}): ship the fix as a new release.`];
   }
   const window = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${Math.round(windowMs / 60_000)} min`;
   if (metrics.length === 0) {
-    return release?.status === 'released'
+    return release.status === 'released'
       ? [`Release ${version} is fully released; no metrics for it in the last ${window}.`]
       : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
   }
   const advice: string[] = [];
-  const active = rollingOut || release?.status === 'planned';
+  const active = rollingOut || release.status === 'planned';
   for (const m of metrics) {
     const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
     if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);
     else if (m.severity === 'warning') advice.push(`${where}: hold release ${version} in its phase until it recovers.`);
     else if (active && m.samples < minimumSamples) advice.push(`${m.metric} has only ${m.samples} sample(s) in the last ${window}: wait for at least ${minimumSamples} before deciding.`);
   }
-  if (status === 'healthy' && advice.length === 0) {
+  if (advice.length === 0 && metrics.every((m) => m.severity === null)) {
     advice.push(
-      release?.status === 'released'
+      release.status === 'released'
         ? `Release ${version} is fully released and its watched metrics are within their limits.`
         : `All watched metrics of release ${version} are within their limits: it is safe to advance.`,
     );

@@ -45,7 +45,8 @@ export function toPrometheus(report: AnalyticsReport): string {
   const health = family('phasegate_release_health_score', 'Health score (0-100) of a release from its own metrics.', 'gauge');
   const exposure = family('phasegate_release_exposure_percent', 'Percent of users exposed to a release.', 'gauge');
   for (const r of report.releases) {
-    health({ release: r.version, status: r.health.status }, r.health.score);
+    // No data is not a score: a release without one has no health sample (its status is in the report).
+    if (r.health.score !== null) health({ release: r.version, status: r.health.status }, r.health.score);
     exposure({ release: r.version, phase: r.phase }, r.exposurePercentage);
   }
   const evaluations = family('phasegate_flag_evaluations_total', 'Flag evaluations by this process, by outcome.', 'counter');

@@ -191,7 +191,7 @@ table { border-collapse: collapse; background: #fff; } td, th { padding: 4px 10p
 ${overview.releases
   .map(
     ({ release, progress, health }) =>
-      `<tr><td>${escape(release.version)}</td><td>${escape(release.status)}${progress.held ? ' (held)' : ''}</td><td>${escape(progress.phase ?? '-')}</td><td>${progress.exposurePercentage}%</td><td>${health.score} ${health.status}</td><td>${escape(health.recommendations[0] ?? '')}</td></tr>`,
+      `<tr><td>${escape(release.version)}</td><td>${escape(release.status)}${progress.held ? ' (held)' : ''}</td><td>${escape(progress.phase ?? '-')}</td><td>${progress.exposurePercentage}%</td><td>${escape(health.label)}</td><td>${escape(health.recommendations[0] ?? '')}</td></tr>`,
   )
   .join('\n')}
 </table>

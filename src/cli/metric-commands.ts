@@ -48,7 +48,7 @@ const health: Command = async (context) => {
   const h = await context.gate.analytics.health(arg(context, 0, 'VERSION', 'metric'));
   context.out(
     [
-      `release ${h.version}: ${h.status}, score ${h.score}/100`,
+      h.score === null ? `release ${h.version}: ${h.label}` : `release ${h.version}: ${h.status}, score ${h.score}/100`,
       ...h.metrics.map((m) => `  ${m.metric} ${round(m.value)} (limit ${m.limit}, bad ${m.bad}; ${m.samples} samples)${m.severity ? `  ${m.severity.toUpperCase()}` : ''}`),
       ...h.recommendations.map((r) => `- ${r}`),
     ].join('\n'),

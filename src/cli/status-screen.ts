@@ -41,7 +41,7 @@ export function renderStatus(overview: Overview): string {
     const phase = progress.phase ? `${progress.phase} (${(progress.phaseIndex ?? 0) + 1}/${progress.phaseCount})` : '-';
     const state = progress.held ? `${release.status}, HELD` : release.status;
     lines.push(
-      `  ${release.version.padEnd(12)} ${state.padEnd(20)} ${phase.padEnd(20)} ${bar(progress.exposurePercentage, 12)} ${String(progress.exposurePercentage).padStart(5)}%  health ${String(health.score).padStart(3)} ${health.status.padEnd(8)} next ${duration(progress.timeLeftInPhaseMs)}`,
+      `  ${release.version.padEnd(12)} ${state.padEnd(20)} ${phase.padEnd(20)} ${bar(progress.exposurePercentage, 12)} ${String(progress.exposurePercentage).padStart(5)}%  health ${health.label.padEnd(12)} next ${duration(progress.timeLeftInPhaseMs)}`,
     );
     if (progress.held && progress.holdReason) lines.push(`               held: ${progress.holdReason}`);
     if (release.rollback) lines.push(`               rolled back: ${release.rollback.reason}`);

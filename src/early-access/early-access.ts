@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, ConflictError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
+import semver from 'semver';
+import { z } from 'zod';
+import { AlreadyExistsError, ConflictError, FlagOwnedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
 import type { EarlyAccessEvents } from './events.js';
 import { bucketOf, thresholdFor } from '../flags/bucket.js';
 import { accessLevelQualifies } from '../flags/evaluate.js';
 import type { Flags } from '../flags/flags.js';
-import { ACCESS_LEVELS, userIdSchema, type AccessLevel, type EvaluationContext } from '../flags/model.js';
+import { ACCESS_LEVELS, keySchema, userIdSchema, type AccessLevel, type EvaluationContext } from '../flags/model.js';
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store } from '../storage/store.js';
+import { FLAG_OWNER_KEY, flagOwner } from '../flags/ownership.js';
 import { parseWith } from '../validation.js';
 import * as transitions from './transitions.js';
 import type { ActorOptions } from '../contracts.js';
@@ -27,6 +30,17 @@ import {
   type Member,
   type MemberStatus,
 } from './model.js';
+
+/** The owner name the program writes on its flags (see src/flags/ownership.ts). */
+const EARLY_ACCESS_OWNER = 'early-access';
+
+const actorOptionsSchema = z.strictObject({
+  by: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+});
+
+const versionSchema = z
+  .string({ error: 'must be a string' })
+  .refine((version) => semver.valid(version) === version, 'must be a valid semantic version such as 2.1.0 (no leading "v")');
 
 /** How many pieces of feedback one member may leave on one feature. */
 export const FEEDBACK_LIMIT_PER_FEATURE = 50;
@@ -77,6 +91,7 @@ export interface ExportedMember {
 function qualifies(member: Member, feature: EarlyAccessFeature): boolean {
   return (
     feature.enabled &&
+    !feature.handedOverTo &&
     accessLevelQualifies(member.level, feature.level) &&
     bucketOf(feature.key, member.userId) < thresholdFor(feature.rolloutPercentage)
   );
@@ -96,12 +111,20 @@ export function featuresOf(member: Member, features: readonly EarlyAccessFeature
     .sort();
 }
 
-let feedbackSequence = 0;
-/** Keys sort by member, feature, then time and a per-process sequence, so listing is in order. */
-function feedbackKey(userId: string, feature: string, at: number): string {
-  feedbackSequence = (feedbackSequence + 1) % 1_679_616;
-  const id = `${at.toString(36).padStart(9, '0')}-${feedbackSequence.toString(36).padStart(4, '0')}-${Math.random().toString(36).slice(2, 6)}`;
-  return `${encodeURIComponent(userId)}/${feature}/${id}`;
+/** Where a member's feedback on a feature is stored: one key prefix per member and feature. */
+function feedbackPrefix(userId: string, feature: string): string {
+  return `${encodeURIComponent(userId)}/${feature}/`;
+}
+
+/**
+ * The feedback limit is enforced by the store itself: a member's feedback on a feature lives
+ * in at most {@link FEEDBACK_LIMIT_PER_FEATURE} numbered slots, and each piece is a create of
+ * one free slot (expected version 0). Two writers racing for the same slot cannot both win, and
+ * there is no 51st slot, so no interleaving of concurrent submissions can store more than the
+ * limit (a count-then-write check let 80 concurrent submissions store 80 against a limit of 50).
+ */
+function feedbackSlotKey(prefix: string, slot: number): string {
+  return `${prefix}s${slot.toString().padStart(2, '0')}`;
 }
 
 /**
@@ -132,6 +155,7 @@ export class EarlyAccess {
    */
   async enroll(input: EnrollmentInput, options: ActorOptions = {}): Promise<Member> {
     const { userId, email, level } = parseWith(enrollmentSchema, input, 'enrollment');
+    const by = parseWith(actorOptionsSchema, options ?? {}, 'options').by ?? 'api';
     const now = this.clock.now();
     const emailHash = createHash('sha256').update(email).digest('hex');
     try {
@@ -147,7 +171,7 @@ export class EarlyAccess {
       level,
       status: 'pending',
       suspension: null,
-      history: [{ at: now, from: null, to: 'pending', by: options.by ?? 'api' }],
+      history: [{ at: now, from: null, to: 'pending', by }],
       enrolledAt: now,
       updatedAt: now,
     };
@@ -164,6 +188,7 @@ export class EarlyAccess {
 
   /** The member, or `undefined`. */
   async member(userId: string): Promise<Member | undefined> {
+    parseWith(userIdSchema, userId, 'user id');
     return (await this.store.get<Member>(Collections.earlyAccessUsers, userId))?.value;
   }
 
@@ -221,27 +246,40 @@ export class EarlyAccess {
     return member;
   }
 
-  /** Right to be forgotten: deletes the member, their email index, seats and feedback. */
+  /**
+   * Right to be forgotten: deletes the member's feedback (and its share of the feature
+   * aggregates), seats, email index and record. Safe to retry after a crash part-way: the
+   * member record goes last, and a retry finishes whatever is left even when it is gone.
+   * @throws NotFoundError when nothing at all is stored for `userId`.
+   */
   async delete(userId: string): Promise<void> {
-    const member = await this.requireMember(userId);
+    parseWith(userIdSchema, userId, 'user id');
+    const member = await this.member(userId);
+    let found = member !== undefined;
     await this.releaseSeats(userId);
     const prefix = `${encodeURIComponent(userId)}/`;
     for (;;) {
       const page = await this.store.list<Feedback>(Collections.earlyAccessFeedback, { prefix, limit: 1000 });
       if (page.length === 0) break;
+      found = true;
       for (const record of page) {
-        await this.store.delete(Collections.earlyAccessFeedback, record.key);
-        await this.adjustFeedbackAggregates(record.value.feature, -1, record.value.rating);
+        if (await this.store.delete(Collections.earlyAccessFeedback, record.key)) {
+          await this.adjustFeedbackAggregates(record.value.feature, -1, record.value.rating);
+        }
       }
     }
-    await this.store.delete(Collections.earlyAccessUsers, userId);
-    await this.store.delete(Collections.earlyAccessEmails, member.emailHash);
+    if (!found) throw new NotFoundError('Early-access member', userId);
+    if (member) {
+      await this.store.delete(Collections.earlyAccessEmails, member.emailHash);
+      await this.store.delete(Collections.earlyAccessUsers, userId);
+    }
     this.events.emit('earlyAccess:deleted', { userId });
   }
 
   private async move(userId: string, to: MemberStatus, options: ActorOptions, reason?: string, reinstating = false): Promise<Member> {
     await this.requireMember(userId);
-    const how = { at: this.clock.now(), by: options.by ?? 'api', ...(reason ? { reason } : {}) };
+    const by = parseWith(actorOptionsSchema, options ?? {}, 'options').by ?? 'api';
+    const how = { at: this.clock.now(), by, ...(reason ? { reason } : {}) };
     const record = await updateRecord<Member>(this.store, Collections.earlyAccessUsers, userId, (current) => {
       if (!current) throw new NotFoundError('Early-access member', userId);
       return reinstating ? transitions.reinstate(current.value, how) : transitions.move(current.value, to, how);
@@ -252,36 +290,121 @@ export class EarlyAccess {
   // ---- features and seats ----------------------------------------------------------------
 
   /**
-   * Creates an early-access feature, and a `beta` flag of the same key (if none exists) that
-   * turns on exactly for the members `contextFor` says have it.
+   * Creates an early-access feature, and a `beta` flag of the same key, owned by the program,
+   * that turns on exactly for the members `contextFor` says have it. One owner per flag: a key
+   * whose flag already exists and is not the program's (a release's, or a plain flag) is refused,
+   * because the program's answers and `isEnabled` would disagree about it.
+   * @throws ValidationError, AlreadyExistsError for a known feature, FlagOwnedError for a flag owned elsewhere.
    */
   async createFeature(input: FeatureInput): Promise<EarlyAccessFeature> {
     const parsed = parseWith(featureInputSchema, input, 'early-access feature');
+    await this.assertFlagIsOurs(parsed.key, 'create early-access feature');
     const now = this.clock.now();
-    const feature: EarlyAccessFeature = { ...parsed, holders: [], feedbackCount: 0, ratingCount: 0, ratingSum: 0, createdAt: now, updatedAt: now };
+    const feature: EarlyAccessFeature = {
+      ...parsed,
+      holders: [],
+      feedbackCount: 0,
+      ratingCount: 0,
+      ratingSum: 0,
+      handedOverTo: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     await insertRecord(this.store, Collections.earlyAccessFeatures, feature.key, feature, 'Early-access feature');
-    if (!(await this.flags.get(feature.key))) {
-      await this.flags
-        .create({
+    await this.flags.decideAndWrite(feature.key, (current) => {
+      if (current) return undefined; // ours (checked above) or taken since: the next check says so
+      return {
+        create: {
           key: feature.key,
           description: feature.description || `Early-access feature ${feature.key}`,
           state: 'beta',
           strategy: { type: 'percentage', percentage: 0 },
           tags: ['early-access'],
-        })
-        .catch((error: unknown) => {
-          if (!(error instanceof AlreadyExistsError)) throw error;
-        });
-    }
+          metadata: { [FLAG_OWNER_KEY]: EARLY_ACCESS_OWNER },
+        },
+      };
+    });
     return feature;
   }
 
-  /** Changes a feature. A cap below the seats already held is refused. */
+  /** Throws unless the flag `key` is absent or owned by the program. */
+  private async assertFlagIsOurs(key: string, action: string): Promise<void> {
+    const flag = await this.flags.get(key);
+    if (!flag) return;
+    const owner = flagOwner(flag);
+    if (owner === EARLY_ACCESS_OWNER) return;
+    const detail =
+      owner === undefined
+        ? `already exists as a plain flag (not the program's); a flag has one owner, so delete it or pick another key`
+        : `belongs to ${owner.startsWith('release:') ? `release ${owner.slice('release:'.length)}` : `'${owner}'`}; a flag has one owner, and the program's answers (contextFor, hasFeature, dashboards) would disagree with isEnabled`;
+    throw new FlagOwnedError(key, owner ?? 'nobody', `Cannot ${action} '${key}': flag '${key}' ${detail}`);
+  }
+
+  /**
+   * Hands a feature from the program to a release, the documented way for an early-access
+   * feature to roll out to everyone: the members who have the feature now are written into the
+   * flag's `enabledUsers` (so they keep it through the rollout), the flag's owner becomes
+   * `release:<version>` (which adopts it when it starts; plan it before or after), and the
+   * program stops granting the feature (no more seats, feedback or `contextFor` entries). Safe
+   * to retry with the same version.
+   * @throws ValidationError, NotFoundError, IllegalTransitionError when already handed to
+   * another release, FlagOwnedError when the flag is not the program's.
+   */
+  async handOver(key: string, version: string): Promise<EarlyAccessFeature> {
+    parseWith(keySchema, key, 'early-access feature key');
+    parseWith(versionSchema, version, 'release version');
+    const feature = await this.feature(key);
+    if (!feature) throw new NotFoundError('Early-access feature', key);
+    if (feature.handedOverTo && feature.handedOverTo !== version) {
+      throw new IllegalTransitionError(`early-access feature ${key}`, `handed over to ${feature.handedOverTo}`, `handed over to ${version}`, 'a feature is handed over once');
+    }
+    const owner = `release:${version}`;
+    const keep = new Set<string>();
+    if (!feature.handedOverTo) {
+      const features = [feature];
+      for await (const record of iterateRecords<Member>(this.store, Collections.earlyAccessUsers)) {
+        if (featuresOf(record.value, features).length === 1) keep.add(record.value.userId);
+      }
+    }
+    await this.flags.decideAndWrite(key, (current) => {
+      const enabledUsers = [...new Set([...(current?.enabledUsers ?? []), ...keep])].sort();
+      if (enabledUsers.length > 100_000) {
+        throw new ValidationError(`hand-over of '${key}'`, [{ path: 'enabledUsers', message: `${enabledUsers.length} members have it; a flag lists at most 100,000` }]);
+      }
+      const metadata = { [FLAG_OWNER_KEY]: owner, handedOverFrom: EARLY_ACCESS_OWNER };
+      if (!current) {
+        return { create: { key, description: feature.description || `Early-access feature ${key}`, state: 'beta', enabledUsers, tags: ['early-access'], metadata } };
+      }
+      const currentOwner = flagOwner(current);
+      if (currentOwner === owner) return enabledUsers.length === current.enabledUsers.length ? undefined : { update: { enabledUsers } };
+      if (currentOwner !== EARLY_ACCESS_OWNER) {
+        throw new FlagOwnedError(key, currentOwner ?? 'nobody', `Cannot hand over '${key}': its flag is not the program's (owner: ${currentOwner ?? 'nobody'})`);
+      }
+      return { update: { enabledUsers, metadata: { ...current.metadata, ...metadata } } };
+    });
+    const record = await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, key, (current) => {
+      if (!current) throw new NotFoundError('Early-access feature', key);
+      if (current.value.handedOverTo === version) return undefined;
+      return { ...current.value, handedOverTo: version, holders: [], updatedAt: Math.max(this.clock.now(), current.value.updatedAt) };
+    });
+    return record!.value;
+  }
+
+  /**
+   * Changes the fields named in `change` and nothing else. A cap below the seats already held is refused.
+   * @throws ValidationError for a bad key or change, NotFoundError for an unknown feature.
+   */
   async updateFeature(key: string, change: FeatureUpdate): Promise<EarlyAccessFeature> {
+    parseWith(keySchema, key, 'early-access feature key');
     const patch = parseWith(featureUpdateSchema, change, `update of early-access feature '${key}'`);
     const record = await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, key, (current) => {
       if (!current) throw new NotFoundError('Early-access feature', key);
-      const next = { ...current.value, ...patch, updatedAt: Math.max(this.clock.now(), current.value.updatedAt) } as EarlyAccessFeature;
+      if (current.value.handedOverTo) {
+        throw new IllegalTransitionError(`early-access feature ${key}`, `handed over to ${current.value.handedOverTo}`, 'updated', 'the release owns it now');
+      }
+      // Only the fields the caller named change; everything else stays as stored.
+      const named = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<EarlyAccessFeature>;
+      const next: EarlyAccessFeature = { ...current.value, ...named, updatedAt: Math.max(this.clock.now(), current.value.updatedAt) };
       if (next.cap !== null && next.cap < current.value.holders.length) {
         throw new ValidationError(`update of early-access feature '${key}'`, [
           { path: 'cap', message: `must be at least the ${current.value.holders.length} seats already held` },
@@ -295,6 +418,7 @@ export class EarlyAccess {
 
   /** The feature, or `undefined`. */
   async feature(key: string): Promise<EarlyAccessFeature | undefined> {
+    parseWith(keySchema, key, 'early-access feature key');
     return (await this.store.get<EarlyAccessFeature>(Collections.earlyAccessFeatures, key))?.value;
   }
 
@@ -328,6 +452,7 @@ export class EarlyAccess {
 
   /** Gives back every seat the member holds. */
   async releaseSeats(userId: string): Promise<void> {
+    parseWith(userIdSchema, userId, 'user id');
     for (const listed of await this.features()) {
       if (!listed.holders.includes(userId)) continue;
       await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, listed.key, (current) => {
@@ -402,35 +527,71 @@ export class EarlyAccess {
     if (!(await this.hasFeature(userId, featureKey))) {
       throw ValidationError.because(`Early-access member '${userId}' does not have feature '${featureKey}'; feedback is only taken on features a member has`);
     }
-    const prefix = `${encodeURIComponent(userId)}/${featureKey}/`;
-    const existing = await this.store.list(Collections.earlyAccessFeedback, { prefix, limit: FEEDBACK_LIMIT_PER_FEATURE });
-    if (existing.length >= FEEDBACK_LIMIT_PER_FEATURE) {
-      throw ValidationError.because(`Early-access member '${userId}' has reached the limit of ${FEEDBACK_LIMIT_PER_FEATURE} pieces of feedback on '${featureKey}'`);
-    }
+    const prefix = feedbackPrefix(userId, featureKey);
     const at = this.clock.now();
-    const id = feedbackKey(userId, featureKey, at);
-    const feedback: Feedback = { id, userId, feature: featureKey, rating: parsed.rating ?? null, text: parsed.text, at };
-    await this.store.put(Collections.earlyAccessFeedback, id, feedback, 0);
+    let feedback: Feedback | undefined;
+    for (let attempt = 0; feedback === undefined; attempt++) {
+      const existing = await this.store.list(Collections.earlyAccessFeedback, { prefix, limit: FEEDBACK_LIMIT_PER_FEATURE + 1 });
+      const taken = new Set(existing.map((record) => record.key));
+      // Records from before slots count toward the limit too.
+      const free = Array.from({ length: FEEDBACK_LIMIT_PER_FEATURE }, (_, slot) => feedbackSlotKey(prefix, slot)).filter((key) => !taken.has(key));
+      if (existing.length >= FEEDBACK_LIMIT_PER_FEATURE || free.length === 0 || attempt > 4 * FEEDBACK_LIMIT_PER_FEATURE) {
+        throw ValidationError.because(`Early-access member '${userId}' has reached the limit of ${FEEDBACK_LIMIT_PER_FEATURE} pieces of feedback on '${featureKey}'`);
+      }
+      // The lowest free slot keeps a member's feedback in order; after losing a race, a random
+      // free one, so concurrent submissions spread out instead of colliding again.
+      const id = attempt === 0 ? free[0]! : free[Math.floor(Math.random() * free.length)]!;
+      const candidate: Feedback = { id, userId, feature: featureKey, rating: parsed.rating ?? null, text: parsed.text, at };
+      try {
+        await this.store.put(Collections.earlyAccessFeedback, id, candidate, 0);
+        feedback = candidate;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    // A delete of the member may have run between our check and our write: forget this too.
+    if (!(await this.member(userId))) {
+      await this.store.delete(Collections.earlyAccessFeedback, feedback.id);
+      throw new NotFoundError('Early-access member', userId);
+    }
     await this.adjustFeedbackAggregates(featureKey, 1, feedback.rating);
     this.events.emit('earlyAccess:feedback', { userId, feature: featureKey, rating: feedback.rating });
     return feedback;
   }
 
+  /**
+   * Keeps the counts on the feature record (shown with the feature) in step. They are a cache:
+   * `stats()` counts the feedback records themselves. Every piece of feedback on a feature
+   * contends for this one record, so a burst can exhaust the retries; the feedback is committed
+   * by then, and failing the call would tell the member it was not (a retry would store it
+   * twice), so a lost cache update is left for the counts in `stats()` to make good.
+   */
   private async adjustFeedbackAggregates(featureKey: string, direction: 1 | -1, rating: number | null): Promise<void> {
-    await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, featureKey, (current) => {
-      if (!current) return undefined;
-      const feature = current.value;
-      return {
-        ...feature,
-        feedbackCount: Math.max(0, feature.feedbackCount + direction),
-        ratingCount: Math.max(0, feature.ratingCount + (rating === null ? 0 : direction)),
-        ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
-      };
-    });
+    try {
+      await updateRecord<EarlyAccessFeature>(
+        this.store,
+        Collections.earlyAccessFeatures,
+        featureKey,
+        (current) => {
+          if (!current) return undefined;
+          const feature = current.value;
+          return {
+            ...feature,
+            feedbackCount: Math.max(0, feature.feedbackCount + direction),
+            ratingCount: Math.max(0, feature.ratingCount + (rating === null ? 0 : direction)),
+            ratingSum: feature.ratingSum + (rating === null ? 0 : direction * rating),
+          };
+        },
+        { attempts: 60 },
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
 
   /** A member's feedback, oldest first. */
   async feedbackOf(userId: string): Promise<Feedback[]> {
+    parseWith(userIdSchema, userId, 'user id');
     const feedback: Feedback[] = [];
     let after: string | undefined;
     const prefix = `${encodeURIComponent(userId)}/`;
@@ -445,7 +606,10 @@ export class EarlyAccess {
 
   // ---- reporting ------------------------------------------------------------------------------
 
-  /** Users by status and level, and per feature: seats, feedback and mean rating. Never emails or ids. */
+  /**
+   * Users by status and level, and per feature: seats, feedback and mean rating. Never emails
+   * or ids. Scans the members and feedback collections page by page.
+   */
   async stats(): Promise<EarlyAccessStats> {
     const byStatus = Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
     const byLevel = Object.fromEntries(ACCESS_LEVELS.map((l) => [l, 0])) as Record<AccessLevel, number>;
@@ -455,16 +619,30 @@ export class EarlyAccess {
       byStatus[record.value.status]++;
       byLevel[record.value.level]++;
     }
-    const features = (await this.features()).map((feature) => ({
-      key: feature.key,
-      level: feature.level,
-      enabled: feature.enabled,
-      rolloutPercentage: feature.rolloutPercentage,
-      cap: feature.cap,
-      seatsUsed: feature.cap === null ? null : feature.holders.length,
-      feedbackCount: feature.feedbackCount,
-      meanRating: feature.ratingCount === 0 ? null : Math.round((feature.ratingSum / feature.ratingCount) * 100) / 100,
-    }));
+    // Feedback is counted from the records themselves, so the numbers cannot drift from them.
+    const feedback = new Map<string, { count: number; ratings: number; sum: number }>();
+    for await (const record of iterateRecords<Feedback>(this.store, Collections.earlyAccessFeedback)) {
+      const tally = feedback.get(record.value.feature) ?? { count: 0, ratings: 0, sum: 0 };
+      tally.count++;
+      if (record.value.rating !== null) {
+        tally.ratings++;
+        tally.sum += record.value.rating;
+      }
+      feedback.set(record.value.feature, tally);
+    }
+    const features = (await this.features()).map((feature) => {
+      const tally = feedback.get(feature.key);
+      return {
+        key: feature.key,
+        level: feature.level,
+        enabled: feature.enabled,
+        rolloutPercentage: feature.rolloutPercentage,
+        cap: feature.cap,
+        seatsUsed: feature.cap === null ? null : feature.holders.length,
+        feedbackCount: tally?.count ?? 0,
+        meanRating: !tally || tally.ratings === 0 ? null : Math.round((tally.sum / tally.ratings) * 100) / 100,
+      };
+    });
     return { members: { total, byStatus, byLevel }, features };
   }
 

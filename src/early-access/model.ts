@@ -34,28 +34,47 @@ export const enrollmentSchema = z.strictObject({
 /** Input to `gate.earlyAccess.enroll`. */
 export type EnrollmentInput = z.input<typeof enrollmentSchema>;
 
-/** Input to `gate.earlyAccess.createFeature`. */
-export const featureInputSchema = z.strictObject({
-  key: keySchema,
-  description: z.string().max(2000).default(''),
+/**
+ * The fields of an early-access feature, without defaults. Create adds the defaults; update
+ * must not, or every field a caller leaves out would be reset to its default.
+ */
+const featureFields = {
+  description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'),
   /** The level a member needs (levels nest: alpha members get beta and preview features too). */
   level: levelSchema,
-  /** At most this many members hold the feature at once; omit for no cap. */
-  cap: z.number().int('must be a whole number').min(0, 'must be at least 0').max(100_000, 'must be at most 100,000').nullable().default(null),
-  enabled: z.boolean().default(true),
+  /** At most this many members hold the feature at once; `null` for no cap. */
+  cap: z.number({ error: 'must be a whole number or null' }).int('must be a whole number').min(0, 'must be at least 0').max(100_000, 'must be at most 100,000').nullable(),
+  enabled: z.boolean({ error: 'must be true or false' }),
   /** Only this percentage of qualifying members (bucketed like flags, salted with the key) get it. */
   rolloutPercentage: z
     .number({ error: 'must be a number' })
     .min(0, 'must be at least 0')
     .max(100, 'must be at most 100')
-    .refine((p) => Math.abs(p * 1000 - Math.round(p * 1000)) < 1e-6, 'may have at most three decimals')
-    .default(100),
+    .refine((p) => Math.abs(p * 1000 - Math.round(p * 1000)) < 1e-6, 'may have at most three decimals'),
+};
+
+/** Input to `gate.earlyAccess.createFeature`. */
+export const featureInputSchema = z.strictObject({
+  key: keySchema,
+  description: featureFields.description.default(''),
+  level: featureFields.level,
+  cap: featureFields.cap.default(null),
+  enabled: featureFields.enabled.default(true),
+  rolloutPercentage: featureFields.rolloutPercentage.default(100),
 });
 /** Input to `gate.earlyAccess.createFeature`. */
 export type FeatureInput = z.input<typeof featureInputSchema>;
 
-/** What `gate.earlyAccess.updateFeature` accepts. */
-export const featureUpdateSchema = featureInputSchema.omit({ key: true }).partial().strict();
+/** What `gate.earlyAccess.updateFeature` accepts: only the fields named change (no defaults here). */
+export const featureUpdateSchema = z
+  .strictObject({
+    description: featureFields.description.optional(),
+    level: featureFields.level.optional(),
+    cap: featureFields.cap.optional(),
+    enabled: featureFields.enabled.optional(),
+    rolloutPercentage: featureFields.rolloutPercentage.optional(),
+  })
+  .refine((change) => Object.values(change).some((value) => value !== undefined), 'name at least one field to change');
 /** Input to `gate.earlyAccess.updateFeature`. */
 export type FeatureUpdate = z.input<typeof featureUpdateSchema>;
 
@@ -105,6 +124,11 @@ export interface EarlyAccessFeature {
   readonly feedbackCount: number;
   readonly ratingCount: number;
   readonly ratingSum: number;
+  /**
+   * Set once the feature's flag has been handed over to a release (`handOver`): the program no
+   * longer grants it; the release owns the flag. Absent in records written before 0.2.
+   */
+  readonly handedOverTo?: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

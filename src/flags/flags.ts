@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
 import { deleteRecord, insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
@@ -29,6 +30,19 @@ export class Flags {
     this.repository = repository;
   }
 
+  private build(parsed: z.output<typeof flagInputSchema>): Flag {
+    const now = this.clock.now();
+    const { salt, accessLevel, ...rest } = parsed;
+    return {
+      ...rest,
+      ...(salt !== undefined ? { salt } : {}),
+      ...(accessLevel !== undefined ? { accessLevel } : {}),
+      hashVersion: HASH_VERSION,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
   private write<T>(key: string, run: () => Promise<T>): Promise<T> {
     return this.repository.write(key, run);
   }
@@ -38,17 +52,7 @@ export class Flags {
    * @throws ValidationError for invalid input, AlreadyExistsError when the key is taken.
    */
   async create(input: FlagInput): Promise<Flag> {
-    const parsed = parseWith(flagInputSchema, input, 'flag');
-    const now = this.clock.now();
-    const { salt, accessLevel, ...rest } = parsed;
-    const flag: Flag = {
-      ...rest,
-      ...(salt !== undefined ? { salt } : {}),
-      ...(accessLevel !== undefined ? { accessLevel } : {}),
-      hashVersion: HASH_VERSION,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const flag = this.build(parseWith(flagInputSchema, input, 'flag'));
     if (this.repository.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
     return this.write(flag.key, async () => {
       const record = await insertRecord(this.store, Collections.flags, flag.key, flag, 'Flag');
@@ -88,6 +92,51 @@ export class Flags {
     );
     this.repository.committed(key, record);
     return record!.value;
+  }
+
+  /**
+   * Read-modify-write of one flag for owners whose writes must derive from what is stored now
+   * (a release writing its features). `decide` sees the stored flag (or `undefined`) and returns
+   * `{ create }`, `{ update }` or `undefined` to leave it alone; on a concurrent write it runs
+   * again on the fresh record, so a decision is never applied to a flag it did not see.
+   * Resolves to the flag as stored afterwards (or `undefined` when there is none).
+   * @throws ValidationError for an invalid decision.
+   */
+  async decideAndWrite(
+    key: string,
+    decide: (current: Flag | undefined) => { readonly create: FlagInput } | { readonly update: FlagUpdate } | undefined,
+  ): Promise<Flag | undefined> {
+    parseWith(keySchema, key, 'flag key');
+    return this.write(key, async () => {
+      let wrote = false;
+      const record = await updateRecord<Flag>(
+        this.store,
+        Collections.flags,
+        key,
+        (current) => {
+          wrote = false;
+          const decision = decide(current?.value);
+          if (decision === undefined) return undefined;
+          wrote = true;
+          if ('create' in decision) {
+            if (current) throw new AlreadyExistsError('Flag', key);
+            return this.build(parseWith(flagInputSchema, { ...decision.create, key }, 'flag'));
+          }
+          if (!current) throw new NotFoundError('Flag', key);
+          const patch = parseWith(flagUpdateSchema, decision.update, `update of flag '${key}'`);
+          const next: Record<string, unknown> = { ...current.value, updatedAt: Math.max(this.clock.now(), current.value.updatedAt) };
+          for (const [field, value] of Object.entries(patch)) {
+            if (value === undefined) continue;
+            if (value === null) delete next[field];
+            else next[field] = value;
+          }
+          return parseWith(flagSchema, next, `update of flag '${key}'`);
+        },
+        { parse: this.parse },
+      );
+      if (wrote && record) this.repository.committed(key, record);
+      return record?.value;
+    });
   }
 
   /**

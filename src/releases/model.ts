@@ -96,32 +96,94 @@ export type RollbackPlan = z.infer<typeof rollbackPlanSchema>;
 /** A rollback plan as given. */
 export type RollbackPlanInput = z.input<typeof rollbackPlanSchema>;
 
+/** A semantic version as phasegate stores it: valid semver, no leading `v`. */
+export const versionSchema = z
+  .string({ error: 'must be a string' })
+  .refine((version) => semver.valid(version) === version, 'must be a valid semantic version such as 2.1.0 (no leading "v")');
+
+/** The fields of a release a caller sets, without defaults (edits must not reset what they leave out). */
+const releaseFields = {
+  type: z.enum(RELEASE_TYPES, { error: `must be one of ${RELEASE_TYPES.map((t) => `'${t}'`).join(', ')}` }),
+  description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'),
+  features: z
+    .array(keySchema, { error: 'must be a list of flag keys' })
+    .max(100, 'may list at most 100 features')
+    .refine((features) => new Set(features).size === features.length, 'must not list a feature twice'),
+  bugFixes: z.array(z.string().min(1).max(500)).max(500),
+  breakingChanges: z.array(z.string().min(1).max(500)).max(500),
+  plan: rolloutPlanSchema,
+  rollbackPlan: rollbackPlanSchema,
+  /** A deliberate downgrade: the version may be lower than the current version. */
+  downgrade: z.boolean({ error: 'must be true or false' }),
+};
+
 /** Input to `gate.releases.plan`. */
 export const releasePlanInputSchema = z.strictObject({
-  version: z
-    .string({ error: 'must be a string' })
-    .refine((version) => semver.valid(version) === version, 'must be a valid semantic version such as 2.1.0 (no leading "v")'),
-  type: z.enum(RELEASE_TYPES, { error: `must be one of ${RELEASE_TYPES.map((t) => `'${t}'`).join(', ')}` }),
-  description: z.string().max(2000).default(''),
-  features: z
-    .array(keySchema)
-    .max(100)
-    .default([])
-    .refine((features) => new Set(features).size === features.length, 'must not list a feature twice'),
-  bugFixes: z.array(z.string().min(1).max(500)).max(500).default([]),
-  breakingChanges: z.array(z.string().min(1).max(500)).max(500).default([]),
-  plan: rolloutPlanSchema.optional(),
-  rollbackPlan: rollbackPlanSchema.optional(),
+  version: versionSchema,
+  type: releaseFields.type,
+  description: releaseFields.description.default(''),
+  features: releaseFields.features.default([]),
+  bugFixes: releaseFields.bugFixes.default([]),
+  breakingChanges: releaseFields.breakingChanges.default([]),
+  plan: releaseFields.plan.optional(),
+  rollbackPlan: releaseFields.rollbackPlan.optional(),
+  downgrade: releaseFields.downgrade.default(false),
 });
 /** Input to `gate.releases.plan`. */
 export type ReleasePlanInput = z.input<typeof releasePlanInputSchema>;
+
+/** Input to `gate.releases.edit`: only the fields named change. */
+export const releaseEditSchema = z
+  .strictObject({
+    type: releaseFields.type.optional(),
+    description: releaseFields.description.optional(),
+    features: releaseFields.features.optional(),
+    bugFixes: releaseFields.bugFixes.optional(),
+    breakingChanges: releaseFields.breakingChanges.optional(),
+    plan: releaseFields.plan.optional(),
+    rollbackPlan: releaseFields.rollbackPlan.optional(),
+    downgrade: releaseFields.downgrade.optional(),
+  })
+  .refine((change) => Object.values(change).some((value) => value !== undefined), 'name at least one field to change');
+/** Input to `gate.releases.edit`. */
+export type ReleaseEdit = z.input<typeof releaseEditSchema>;
+
+/** The statuses a team moves a release between by hand; completion and rollback have their own calls. */
+export const MANUAL_RELEASE_STATUSES = ['in_progress', 'testing', 'staging'] as const;
+/** A status `gate.releases.setStatus` accepts. */
+export type ManualReleaseStatus = (typeof MANUAL_RELEASE_STATUSES)[number];
+/** The status argument of `gate.releases.setStatus`, checked at run time (TypeScript types vanish). */
+export const manualStatusSchema = z.enum(MANUAL_RELEASE_STATUSES, {
+  error: "must be 'in_progress', 'testing' or 'staging' (use complete() to release and rollback() to roll back)",
+});
+
+/** `{ by }`: who is acting, recorded in the history. */
+export const actorOptionsSchema = z.strictObject({
+  by: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+});
+
+/** Why a release is held or rolled back. */
+export const reasonSchema = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters');
+
+/** The breach passed along by analytics to `hold` and `rollback`. */
+export const breachSchema = z.strictObject({
+  metric: z.string().min(1).max(100),
+  value: z.number().refine(Number.isFinite, 'must be finite'),
+  limit: z.number().refine(Number.isFinite, 'must be finite'),
+  bad: z.enum(['above', 'below']),
+  phase: z.string().max(100).nullable(),
+  severity: z.enum(['warning', 'critical']),
+});
+
+/** `{ by, breach }` of `hold` and `rollback`. */
+export const actorWithBreachSchema = actorOptionsSchema.extend({ breach: breachSchema.optional() });
 
 /** One entry of a release's history. */
 export interface ReleaseEvent {
   /** Epoch ms. */
   readonly at: number;
   /** What happened. */
-  readonly kind: 'planned' | 'status' | 'phase' | 'hold' | 'resume' | 'rollback';
+  readonly kind: 'planned' | 'edited' | 'adopted' | 'status' | 'phase' | 'hold' | 'resume' | 'rollback';
   /** Status or phase before, when it applies. */
   readonly from?: string;
   /** Status or phase after, when it applies. */
@@ -159,6 +221,16 @@ export interface ReleaseRollback {
   readonly breach?: ReleaseBreach;
 }
 
+/** A flag a release took over when it started, and from whom. */
+export interface ReleaseAdoption {
+  readonly key: string;
+  /** The previous owner (`early-access`, `release:<version>`), or `null` for a flag nobody owned. */
+  readonly from: string | null;
+  /** The flag's state when adopted. */
+  readonly state: string;
+  readonly at: number;
+}
+
 /** A stored release. */
 export interface Release {
   readonly version: string;
@@ -181,6 +253,10 @@ export interface Release {
   /** The version that was current when this one was completed (restored by rollback). */
   readonly previousVersion: string | null;
   readonly rollback: ReleaseRollback | null;
+  /** Planned as a deliberate downgrade below the current version (absent in records written before 0.2). */
+  readonly downgrade?: boolean;
+  /** Existing flags this release took over at start (absent in records written before 0.2). */
+  readonly adopted?: readonly ReleaseAdoption[];
   readonly history: readonly ReleaseEvent[];
   readonly createdAt: number;
   readonly updatedAt: number;

@@ -75,7 +75,8 @@ export const parseStoredRelease = storedRecordParser(releaseRecordSchema, 'relea
   storeName: string,
 ) => Release;
 
-const currentVersionSchema = z.strictObject({ version: text.nullable() });
+// `at`: when the completion or rollback that set it happened (see current-version.ts); absent before 0.2.
+const currentVersionSchema = z.strictObject({ version: text.nullable(), at: epoch.optional() });
 
 const parseCurrentVersion = storedRecordParser(currentVersionSchema, 'current version');
 

@@ -3,6 +3,7 @@ import {
   ACTIVE_RELEASE_STATUSES,
   RELEASE_TRANSITIONS,
   type Release,
+  type ReleaseAdoption,
   type ReleaseBreach,
   type ReleaseEvent,
   type ReleaseRollback,
@@ -55,19 +56,40 @@ export function currentPhase(release: Release): RolloutPhase | undefined {
   return release.phaseIndex === null ? undefined : release.plan.phases[release.phaseIndex];
 }
 
-/** planned → in_progress, at the first phase. */
-export function start(release: Release, at: number, by: string): Release {
-  // testing → in_progress is a legal status move, but only a planned release can start.
+function assertPlanned(release: Release, to: string, action: string): void {
+  // testing → in_progress is a legal status move, but only a planned release can start or be edited.
   if (release.status !== 'planned') {
-    throw new IllegalTransitionError(subject(release), release.status, 'in_progress', 'only a planned release can start');
+    throw new IllegalTransitionError(subject(release), release.status, to, `only a planned release can ${action}`);
   }
+}
+
+/** planned → in_progress, at the first phase; records the existing flags it took over. */
+export function start(release: Release, at: number, by: string, adopted: readonly ReleaseAdoption[] = []): Release {
+  assertPlanned(release, 'in_progress', 'start');
   const first = release.plan.phases[0]!;
+  let next = release;
+  if (adopted.length > 0) {
+    const note = adopted.map((a) => `${a.key} (${a.state}, from ${a.from ?? 'no owner'})`).join(', ');
+    next = withEvent(next, { at, kind: 'adopted', by, note: `took over existing flags: ${note}` }, { adopted: [...(release.adopted ?? []), ...adopted] });
+  }
   return withEvent(
-    release,
+    next,
     { at, kind: 'status', from: release.status, to: 'in_progress', percentage: first.percentage, by },
     { status: 'in_progress', phaseIndex: 0, phaseStartedAt: at, startedAt: at },
   );
 }
+
+/** Changes a planned release; `changes` is already validated. */
+export function edit(release: Release, changes: Partial<Pick<Release, EditableField>>, at: number, by: string): Release {
+  assertPlanned(release, 'planned', 'be edited');
+  const named = (Object.keys(changes) as EditableField[]).filter((field) => changes[field] !== undefined);
+  if (named.length === 0) return release;
+  const applied = Object.fromEntries(named.map((field) => [field, changes[field]]));
+  return withEvent(release, { at, kind: 'edited', by, note: `changed ${named.join(', ')}` }, applied);
+}
+
+/** The fields `edit` may change. */
+export type EditableField = 'type' | 'description' | 'features' | 'bugFixes' | 'breakingChanges' | 'plan' | 'rollbackPlan' | 'downgrade';
 
 /** Moves to the next phase at `at`. */
 export function advance(release: Release, at: number, by: string, note?: string): Release {
@@ -89,9 +111,10 @@ export function dueStep(release: Release, now: number): { kind: 'advance'; at: n
   const phase = release.plan.phases[release.phaseIndex]!;
   const endsAt = release.phaseStartedAt + phase.durationMs;
   if (now < endsAt) return undefined;
+  // A manual phase waits for a person, last phase or not: completing from it is their call.
+  if (phase.gate === 'manual') return undefined;
   const isLast = release.phaseIndex === release.plan.phases.length - 1;
   if (isLast) return { kind: 'complete', at: endsAt };
-  if (phase.gate === 'manual') return undefined;
   return { kind: 'advance', at: endsAt };
 }
 
@@ -120,14 +143,19 @@ export function setStatus(release: Release, to: 'in_progress' | 'testing' | 'sta
 }
 
 /** Any active status → released. */
-export function complete(release: Release, at: number, by: string, previousVersion: string | null): Release {
+export function complete(release: Release, at: number, by: string, previousVersion: string | null, note?: string): Release {
   assertTransition(release, 'released');
   if (release.hold) throw new IllegalTransitionError(subject(release), 'held', 'released', `it is held (${release.hold.reason}); resume it first`);
   return withEvent(
     release,
-    { at, kind: 'status', from: release.status, to: 'released', percentage: 100, by },
+    { at, kind: 'status', from: release.status, to: 'released', percentage: 100, by, ...(note ? { note } : {}) },
     { status: 'released', releasedAt: at, previousVersion, hold: null },
   );
+}
+
+/** Throws unless the release may be rolled back now (active or released). */
+export function assertCanRollBack(release: Release): void {
+  assertTransition(release, 'rolled_back');
 }
 
 /** Any active status, or released → rolled_back. */

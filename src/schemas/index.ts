@@ -9,6 +9,6 @@ export { percentageStrategySchema } from '../flags/strategies/percentage.js';
 export { userListStrategySchema } from '../flags/strategies/user-list.js';
 export { ringStrategySchema } from '../flags/strategies/ring.js';
 export { gradualStrategySchema } from '../flags/strategies/gradual.js';
-export { releasePlanInputSchema, rollbackPlanSchema, rolloutPlanSchema } from '../releases/model.js';
+export { releaseEditSchema, releasePlanInputSchema, rollbackPlanSchema, rolloutPlanSchema } from '../releases/model.js';
 export { enrollmentSchema, featureInputSchema, featureUpdateSchema, feedbackInputSchema } from '../early-access/model.js';
 export { metricSampleSchema, thresholdSchema } from '../analytics/model.js';

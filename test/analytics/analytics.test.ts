@@ -164,6 +164,8 @@ describe('health', () => {
     expect(bad.recommendations[0]).toBe('error_rate is 20 (must stay below 5): roll back release 1.0.0 now and investigate.');
     expect(good).toMatchObject({ status: 'healthy', score: 100 });
     expect(good.recommendations).toEqual(['All watched metrics of release 2.0.0 are within their limits: it is safe to advance.']);
+    // 3.0.0 must exist to have a health at all (issue 15 item 7); planned, it has no data.
+    await gate.releases.plan({ version: '3.0.0', type: 'minor' });
     expect((await gate.analytics.health('3.0.0')).recommendations[0]).toBe('No metrics for release 3.0.0 in the last 1 h: record error_rate and crash_rate for it before advancing.');
     await gate.releases.start('1.0.0');
     await gate.tick(); // the guard sees its critical error rate and rolls it back

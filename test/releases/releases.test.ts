@@ -329,7 +329,8 @@ describe('illegal transitions', () => {
     testing: ['advance', 'hold', 'complete', 'rollback', 'staging'],
     staging: ['advance', 'hold', 'complete', 'rollback', 'testing'],
     released: ['rollback'],
-    rolled_back: [],
+    // Retrying a rollback re-applies it (issue 14 item 10) and changes nothing stored.
+    rolled_back: ['rollback'],
   };
 
   for (const [status, allowed] of Object.entries(legal)) {
@@ -341,6 +342,7 @@ describe('illegal transitions', () => {
         const outcome = await attempt(gate).then(() => undefined, (error: unknown) => error);
         if (ok) {
           expect(outcome).toBeUndefined();
+          if (status === 'rolled_back') expect(await gate.releases.get('9.0.0')).toEqual(before);
         } else {
           expect(outcome).toBeInstanceOf(IllegalTransitionError);
           expect((outcome as Error).message).toContain(`release 9.0.0 from '${status}'`);
@@ -350,11 +352,12 @@ describe('illegal transitions', () => {
     }
   }
 
-  it('advance from the last phase says to complete instead', async () => {
+  it('advance from the last phase completes the release (issue 15 item 2: the person at the last gate decides)', async () => {
     const { gate } = await setup();
     await gate.releases.plan({ version: '1.0.0', type: 'hotfix' });
     await gate.releases.start('1.0.0');
-    await expect(gate.releases.advance('1.0.0')).rejects.toThrow(/it is in its last phase; complete it instead/);
+    expect(await gate.releases.advance('1.0.0')).toMatchObject({ status: 'released' });
+    expect(await gate.releases.currentVersion()).toBe('1.0.0');
   });
 
   it('unknown versions are NotFoundError', async () => {
