@@ -1,0 +1,24 @@
+/**
+ * Conditions: typed tests on the evaluation context, one file per operator family behind
+ * {@link OperatorFamily}, compiled once per flag version.
+ */
+export { CONDITION_OPERATORS, ConditionOutcome } from './types.js';
+export type { ConditionOperator, ConditionOutcomeCode, ConditionValue, OperatorFamily, ValueIssue, ValueMatcher } from './types.js';
+export {
+  CONTEXT_FIELDS,
+  CompiledCondition,
+  MAX_CONDITION_VALUES,
+  attributeNameSchema,
+  compileCondition,
+  conditionSchema,
+  describeFailure,
+  outcomeName,
+  readAttribute,
+} from './condition.js';
+export type { Condition } from './condition.js';
+export { operatorFamily } from './registry.js';
+export { compareVersionText, compileVersion, isStrictVersion } from './semver-operators.js';
+export { parseCidr } from './cidr-operator.js';
+export { catastrophicPatternReason, MAX_PATTERN_LENGTH, MAX_REGEX_INPUT_LENGTH } from './regex-operator.js';
+export { toEpochMillis } from './date-operators.js';
+export { toFiniteNumber } from './number-operators.js';
