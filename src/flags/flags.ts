@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { AlreadyExistsError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../errors.js';
 import { deleteRecord, insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store, type StoredRecord } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import { HASH_VERSION } from './bucket.js';
 import { flagInputSchema, flagSchema, flagUpdateSchema, keySchema, type Flag, type FlagInput, type FlagUpdate } from './model.js';
+import { assertReferencesExist, prerequisiteReferrers } from './references.js';
 import type { FlagRepository } from './repository.js';
 import type { FlagStats } from './snapshot.js';
 import { parseStoredFlag } from './parse.js';
@@ -54,6 +55,7 @@ export class Flags {
   async create(input: FlagInput): Promise<Flag> {
     const flag = this.build(parseWith(flagInputSchema, input, 'flag'));
     if (this.repository.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
+    await assertReferencesExist(this.store, flag, 'flag');
     return this.write(flag.key, async () => {
       const record = await insertRecord(this.store, Collections.flags, flag.key, flag, 'Flag');
       this.repository.committed(flag.key, record);
@@ -73,6 +75,7 @@ export class Flags {
   }
 
   private async applyUpdate(key: string, patch: Record<string, unknown>): Promise<Flag> {
+    if ((patch.rules ?? patch.prerequisites) != null) await this.checkReferences(key, patch);
     const record = await updateRecord<Flag>(
       this.store,
       Collections.flags,
@@ -92,6 +95,18 @@ export class Flags {
     );
     this.repository.committed(key, record);
     return record!.value;
+  }
+
+  /**
+   * Checks the segments and prerequisites a change names, before the write: they exist, and no
+   * prerequisite chain leads back here. Only `rules` and `prerequisites` add references, and a
+   * change replaces them whole, so checking them against the flag as stored now is enough.
+   */
+  private async checkReferences(key: string, patch: Record<string, unknown>): Promise<void> {
+    const current = await this.store.get<Flag>(Collections.flags, key);
+    if (!current) throw new NotFoundError('Flag', key);
+    const candidate = { ...this.parse(current), ...(patch.rules != null ? { rules: patch.rules } : {}), ...(patch.prerequisites != null ? { prerequisites: patch.prerequisites } : {}) };
+    await assertReferencesExist(this.store, parseWith(flagSchema, candidate, `update of flag '${key}'`), `update of flag '${key}'`);
   }
 
   /**
@@ -152,6 +167,12 @@ export class Flags {
         key,
         (current) => {
           if (!current) throw new NotFoundError('Flag', key);
+          const referrers = prerequisiteReferrers(this.repository.flags(), key);
+          if (referrers.length > 0) {
+            throw new ValidationError(`delete of flag '${key}'`, [
+              { path: '', message: `it is a prerequisite of ${referrers.length === 1 ? 'flag' : 'flags'} ${referrers.map((r) => `'${r}'`).join(', ')}; remove it from their prerequisites first` },
+            ]);
+          }
         },
         { parse: this.parse },
       );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isPollutingKey } from '../validation.js';
-import { epochSchema, userIdSchema } from './fields.js';
+import { attributeNameSchema, conditionSchema } from './conditions/index.js';
+import { epochSchema, percentageSchema, userIdSchema } from './fields.js';
 import { strategySchema } from './strategies/index.js';
 
 export { userIdSchema } from './fields.js';
@@ -36,6 +37,76 @@ export const keySchema = z
   .regex(KEY_PATTERN, 'may contain only letters, digits, ".", "_", ":" and "-", and must start with a letter or digit')
   .refine((key) => !isPollutingKey(key), 'is a reserved name (prototype pollution)');
 
+/** Most rules a flag may hold. */
+export const MAX_RULES = 100;
+/** Most conditions one rule (or one segment) may hold. */
+export const MAX_CONDITIONS = 100;
+/** Most prerequisites a flag may name. */
+export const MAX_PREREQUISITES = 20;
+
+/**
+ * What a rule serves to the users it matches. A discriminated union, so later kinds (a variant, a
+ * split of variants) slot in beside these.
+ */
+export const ruleServeSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('on') }),
+    z.strictObject({ type: z.literal('off') }),
+    z.strictObject({ type: z.literal('percentage'), percentage: percentageSchema }),
+  ],
+  { error: "must have a type of 'on', 'off' or 'percentage'" },
+);
+
+/**
+ * A targeting rule: when every condition holds and the context is in every named segment, the
+ * rule decides what the flag serves. Rules are tried in order; the first match wins.
+ */
+export const ruleSchema = z
+  .strictObject({
+    id: keySchema,
+    description: z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters').optional(),
+    conditions: z.array(conditionSchema, { error: 'must be an array of conditions' }).max(MAX_CONDITIONS, `may hold at most ${MAX_CONDITIONS} conditions`).default([]),
+    segments: z.array(keySchema, { error: 'must be an array of segment keys' }).max(20, 'may name at most 20 segments').optional(),
+    serve: ruleServeSchema,
+  })
+  .refine((rule) => rule.conditions.length > 0 || (rule.segments?.length ?? 0) > 0, {
+    message: 'must have at least one condition or segment (a rule for everyone is the strategy)',
+    path: ['conditions'],
+  })
+  .refine((rule) => new Set(rule.segments ?? []).size === (rule.segments?.length ?? 0), { message: 'must not name a segment twice', path: ['segments'] });
+
+/** A flag that must be on (or off) for the same context before this flag's rules and strategy run. */
+export const prerequisiteSchema = z.strictObject({
+  flag: keySchema,
+  enabled: z.boolean({ error: 'must be true or false' }),
+});
+
+const rulesSchema = z
+  .array(ruleSchema, { error: 'must be an array of rules' })
+  .max(MAX_RULES, `may hold at most ${MAX_RULES} rules`)
+  .superRefine((rules, context) => {
+    const seen = new Set<string>();
+    rules.forEach((rule, index) => {
+      if (seen.has(rule.id)) context.addIssue({ code: 'custom', path: [index, 'id'], message: `'${rule.id}' is used by an earlier rule (rule ids must be unique)` });
+      seen.add(rule.id);
+    });
+  });
+
+const prerequisitesSchema = z
+  .array(prerequisiteSchema, { error: 'must be an array of prerequisites' })
+  .max(MAX_PREREQUISITES, `may hold at most ${MAX_PREREQUISITES} prerequisites`)
+  .refine((list) => new Set(list.map((p) => p.flag)).size === list.length, 'must not name a flag twice');
+
+/** What a rule serves. */
+export type RuleServe = z.infer<typeof ruleServeSchema>;
+/** A targeting rule, as stored. */
+export type Rule = z.infer<typeof ruleSchema>;
+/** A targeting rule as written (conditions may be omitted when segments are named). */
+export type RuleInput = z.input<typeof ruleSchema>;
+/** A prerequisite flag. */
+export type Prerequisite = z.infer<typeof prerequisiteSchema>;
+
 const metadataSchema = z
   .record(z.string(), z.union([z.string().max(2000), z.number(), z.boolean()]))
   .refine((m) => Object.keys(m).every((k) => !isPollutingKey(k)), 'has a reserved key (prototype pollution)')
@@ -57,6 +128,9 @@ const flagFields = {
   }),
   tags: z.array(z.string().min(1).max(100)).max(50, 'may hold at most 50 tags'),
   metadata: metadataSchema,
+  rules: rulesSchema,
+  prerequisites: prerequisitesSchema,
+  bucketBy: attributeNameSchema,
 };
 
 /** What `gate.flags.create` accepts. Only `key` is required. */
@@ -70,6 +144,9 @@ export const flagInputSchema = z.strictObject({
   accessLevel: flagFields.accessLevel.optional(),
   tags: flagFields.tags.default([]),
   metadata: metadataSchema.default({}),
+  rules: flagFields.rules.optional(),
+  prerequisites: flagFields.prerequisites.optional(),
+  bucketBy: flagFields.bucketBy.optional(),
 });
 
 /** What `gate.flags.update` accepts: any subset of the settable fields. `key` cannot change. */
@@ -82,6 +159,9 @@ export const flagUpdateSchema = z.strictObject({
   accessLevel: flagFields.accessLevel.nullable().optional(),
   tags: flagFields.tags.optional(),
   metadata: metadataSchema.optional(),
+  rules: flagFields.rules.nullable().optional(),
+  prerequisites: flagFields.prerequisites.nullable().optional(),
+  bucketBy: flagFields.bucketBy.nullable().optional(),
 });
 
 /** A stored flag: every field present and checked. */
@@ -95,6 +175,9 @@ export const flagSchema = z.strictObject({
   accessLevel: flagFields.accessLevel.optional(),
   tags: flagFields.tags,
   metadata: metadataSchema,
+  rules: flagFields.rules.optional(),
+  prerequisites: flagFields.prerequisites.optional(),
+  bucketBy: flagFields.bucketBy.optional(),
   hashVersion: z.literal(1, { error: 'must be 1 (the only bucketing algorithm this version knows)' }),
   createdAt: epochSchema,
   updatedAt: epochSchema,

@@ -107,6 +107,7 @@ export interface Store {
 /** The collections phasegate itself uses. */
 export const Collections = {
   flags: 'flags',
+  segments: 'segments',
   earlyAccessUsers: 'early-access-users',
   earlyAccessEmails: 'early-access-emails',
   earlyAccessFeatures: 'early-access-features',

@@ -291,3 +291,11 @@ describe('CIDR matching against node:net BlockList', () => {
     );
   });
 });
+
+describe('conditions and the flag model', () => {
+  it('read an unset ring as the default ring the ring strategy uses', async () => {
+    const { DEFAULT_RING } = await import('../../src/flags/model.js');
+    const condition = compileCondition(conditionSchema.parse({ attribute: 'ring', operator: 'IN', values: [DEFAULT_RING] }));
+    expect(condition.test({}, NOW)).toBe(MATCH);
+  });
+});

@@ -12,6 +12,7 @@ export {
   compileCondition,
   conditionSchema,
   describeFailure,
+  fieldOf,
   outcomeName,
   readAttribute,
 } from './condition.js';
