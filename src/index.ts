@@ -82,6 +82,18 @@ export { Flags } from './flags/flags.js';
 export { FLAG_OWNER_KEY, flagOwner } from './flags/ownership.js';
 export type { FlagStats } from './flags/snapshot.js';
 
+export { MAX_CONDITIONS, MAX_PREREQUISITES, MAX_RULES, prerequisiteSchema, ruleSchema, ruleServeSchema } from './flags/model.js';
+export type { Prerequisite, Rule, RuleInput, RuleServe } from './flags/model.js';
+export { CONDITION_OPERATORS, CONTEXT_FIELDS, conditionSchema } from './flags/conditions/index.js';
+export type { Condition, ConditionOperator, ConditionValue } from './flags/conditions/index.js';
+export { Segments, segmentInputSchema, segmentSchema, segmentUpdateSchema } from './flags/segments.js';
+export type { Segment, SegmentInput, SegmentUpdate } from './flags/segments.js';
+export type { SegmentChange } from './flags/segment-sync.js';
+export type { RuleFailure, RuleTrace } from './flags/rules.js';
+export { targetingEnvironment } from './flags/evaluate.js';
+export type { TargetingEnvironment } from './flags/targeting.js';
+export { MAX_PREREQUISITE_DEPTH } from './flags/references.js';
+
 export { MemoryStore } from './storage/memory-store.js';
 export { FileStore } from './storage/file-store.js';
 export type { FileStoreOptions } from './storage/file-store.js';

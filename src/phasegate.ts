@@ -10,6 +10,7 @@ import type { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagRepository } from './flags/repository.js';
+import { Segments, segmentSchema, type Segment } from './flags/segments.js';
 import type { SnapshotEntry } from './flags/snapshot.js';
 import { Releases, exposureOf } from './releases/releases.js';
 import type { Release } from './releases/model.js';
@@ -31,9 +32,11 @@ import { assertNoPollutingKeys, parseWith } from './validation.js';
 /** A serialisable copy of a client's flags, for starting offline (`bootstrap`). */
 export interface FlagSnapshotData {
   readonly flags: readonly Flag[];
+  /** The segments the flags' rules name (absent in snapshots taken before segments existed). */
+  readonly segments?: readonly Segment[];
 }
 
-const snapshotDataSchema = z.strictObject({ flags: z.array(flagSchema) });
+const snapshotDataSchema = z.strictObject({ flags: z.array(flagSchema), segments: z.array(segmentSchema).optional() });
 
 /** Every domain collection and the validator of its records (flags are validated by the repository). */
 const RECORD_VALIDATORS: ReadonlyMap<string, RecordValidator> = new Map<string, RecordValidator>([
@@ -82,6 +85,8 @@ export interface PhasegateOptions {
 export class Phasegate {
   /** Create, change and read flags. */
   readonly flags: Flags;
+  /** Named condition lists that flag rules share. */
+  readonly segments: Segments;
   /** Semver releases rolled out in phases. */
   readonly releases: Releases;
   /** The early-access program. */
@@ -115,7 +120,8 @@ export class Phasegate {
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? createEventEmitter();
     this.trackExposure = options.trackExposure ?? true;
-    const bootstrap = options.bootstrap ? parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot').flags : undefined;
+    const bootstrapData = options.bootstrap ? parseWith(snapshotDataSchema, options.bootstrap, 'bootstrap snapshot') : undefined;
+    const bootstrap = bootstrapData?.flags;
     // Each module gets a port for its own events only; every emit is isolated from listeners.
     this.flagEvents = eventPort<FlagEvents>(this.events);
     this.repository = new FlagRepository({
@@ -123,8 +129,10 @@ export class Phasegate {
       events: this.flagEvents,
       ...(options.resyncIntervalMs !== undefined ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
       ...(bootstrap ? { bootstrap } : {}),
+      ...(bootstrapData?.segments ? { bootstrapSegments: bootstrapData.segments } : {}),
     });
     this.flags = new Flags(this.store, this.clock, this.repository);
+    this.segments = new Segments(this.store, this.clock, this.repository.segmentWrites);
     // Domains read through a view that validates every record of their collections.
     const domainStore = validatingStore(this.store, RECORD_VALIDATORS);
     this.releases = new Releases(domainStore, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
@@ -226,7 +234,8 @@ export class Phasegate {
 
   /** A copy of the snapshot, to pass as `bootstrap` to another client or save for offline start. */
   snapshotData(): FlagSnapshotData {
-    return { flags: this.repository.flags() };
+    const segments = this.repository.segments();
+    return segments.length > 0 ? { flags: this.repository.flags(), segments } : { flags: this.repository.flags() };
   }
 
   /**

@@ -8,6 +8,7 @@ const EVENT_NAMES = Object.keys({
   'listener:error': true,
   'flag:changed': true,
   'flag:deprecated': true,
+  'segment:changed': true,
   'evaluation:error': true,
   'store:error': true,
   'store:unavailable': true,
@@ -69,6 +70,10 @@ describe('listener isolation', () => {
       expect(gate.isEnabled('checkout', { userId: 42 as never })).toBe(false); // evaluation:error
       await gate.flags.delete('checkout');
       expect(await store.get(Collections.flags, 'checkout')).toBeUndefined();
+
+      // Segments: the write is stored and applied (segment:changed).
+      await gate.segments.create({ key: 'eu', conditions: [{ attribute: 'country', operator: 'IN', values: ['DE'] }] });
+      expect((await store.get(Collections.segments, 'eu'))?.version).toBe(1);
 
       // Releases: plan, start, advance, hold, resume, status, complete; a second one rolled back.
       const planned = await gate.releases.plan({ version: '1.0.0', type: 'minor', features: ['search'] });

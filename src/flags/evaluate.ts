@@ -6,6 +6,9 @@ import { ACCESS_LEVELS, type AccessLevel, type Flag, type FlagState } from './mo
 import { REASON_INFO, isOnReason, type EvaluationReason } from './reasons.js';
 import { strategyByType, type Strategy, type StrategyType } from './strategies/index.js';
 import { decisionTrace, type CompiledStrategy, type PreparedFlag } from './strategies/strategy.js';
+import type { RuleTrace } from './rules.js';
+import type { Segment } from './segments.js';
+import { EMPTY_ENVIRONMENT, FlagTargeting, PrerequisiteOutcome, failedPrerequisite, failedPrerequisiteOutcome, failedPrerequisiteState, type TargetingEnvironment } from './targeting.js';
 
 export { EvaluationReasons, REASON_INFO, isOnReason } from './reasons.js';
 export type { EvaluationReason } from './reasons.js';
@@ -31,6 +34,17 @@ export interface EvaluationResult {
   readonly hashVersion?: number;
   /** What went wrong, for `INVALID_CONTEXT` and `ERROR`. */
   readonly errorMessage?: string;
+  /** The id of the targeting rule that decided, when one matched. */
+  readonly ruleId?: string;
+  /**
+   * For a flag with rules, each rule tried in order: whether it matched, and if not, the first
+   * condition that failed. Absent when the flag has no rules or rules were not reached.
+   */
+  readonly rules?: readonly RuleTrace[];
+  /** For `PREREQUISITE_FAILED`: which prerequisite, what it required, and what the flag was. */
+  readonly prerequisite?: { readonly flag: string; readonly required: boolean; readonly actual: 'on' | 'off' | 'missing' | 'too deep' };
+  /** The attribute bucketing read, when it is not the user id. */
+  readonly bucketBy?: string;
 }
 
 const LEVEL_RANK: ReadonlyMap<unknown, number> = new Map(ACCESS_LEVELS.map((level, rank) => [level, rank]));
@@ -45,6 +59,12 @@ export function accessLevelQualifies(member: AccessLevel, required: AccessLevel)
 
 type AnyCompile = (strategy: Strategy, flag: PreparedFlag) => CompiledStrategy<EvaluationReason>;
 
+// Which step decided, for `evaluate` to explain: the matched rule's index, or -1; and whether
+// the rules were tried at all. Module slots, like `decisionTrace`, so deciding allocates nothing.
+let matchedRule = -1;
+let rulesTried = false;
+let decidedAt = 0;
+
 /**
  * A flag prepared for fast repeated evaluation: lookups are sets and the salt's
  * hash state is precomputed. Built once per flag version by the client.
@@ -54,6 +74,11 @@ export class CompiledFlag {
   private readonly listedUsers: ReadonlySet<string>;
   private readonly strategy: CompiledStrategy<EvaluationReason>;
   private readonly betaLevel: AccessLevel | undefined;
+  private readonly salt: PreparedFlag['salt'];
+  /** Prerequisites, rules and `bucketBy`; `undefined` for a flag that uses none of them (the plain, fastest path). */
+  readonly targeting: FlagTargeting | undefined;
+  /** Whether the strategy hashes an id into a bucket, and so follows `bucketBy`. */
+  private readonly strategyBuckets: boolean;
   /**
    * The hot path, specialised once per flag: 1 on, 0 off, -1 "ask {@link CompiledFlag.decide}"
    * (deprecated flags, beta flags, ramps, malformed contexts), so events and reasons stay exact.
@@ -61,7 +86,11 @@ export class CompiledFlag {
    */
   readonly quick: (context: EvaluationContext | undefined, clock: Clock) => number;
 
-  constructor(flag: Flag) {
+  /**
+   * @param environment where the flag's rules find segments and its prerequisites find other
+   * flags (the client's snapshot); without one, named segments and prerequisites are missing.
+   */
+  constructor(flag: Flag, environment: TargetingEnvironment = EMPTY_ENVIRONMENT) {
     this.flag = flag;
     this.listedUsers = new Set(flag.enabledUsers);
     const prepared: PreparedFlag = {
@@ -73,6 +102,10 @@ export class CompiledFlag {
     const definition = strategyByType.get(flag.strategy.type);
     if (definition === undefined) throw new ValidationError(`flag '${flag.key}'`, [{ path: 'strategy.type', message: `unknown strategy '${flag.strategy.type}'` }]);
     this.strategy = (definition.compile as unknown as AnyCompile)(flag.strategy, prepared);
+    this.strategyBuckets = definition.bucketing === true;
+    this.salt = prepared.salt;
+    const targeting = new FlagTargeting(flag, environment);
+    this.targeting = targeting.active ? targeting : undefined;
     this.betaLevel = flag.accessLevel;
     this.quick = this.specialise();
   }
@@ -81,7 +114,7 @@ export class CompiledFlag {
     const state = this.flag.state;
     if (state === 'enabled') return () => 1;
     if (state === 'disabled') return () => 0;
-    if (state !== 'rollout') return () => -1;
+    if (state !== 'rollout' || this.targeting !== undefined) return () => -1;
     return this.strategy.quick ?? (() => -1);
   }
 
@@ -92,6 +125,8 @@ export class CompiledFlag {
   decide(context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
     decisionTrace.bucket = -1;
     decisionTrace.threshold = -1;
+    matchedRule = -1;
+    rulesTried = false;
     const flag = this.flag;
     switch (flag.state) {
       case 'disabled':
@@ -106,13 +141,56 @@ export class CompiledFlag {
     const read = readUserId(context);
     if (read === INVALID_FIELD) return 'INVALID_CONTEXT';
     const userId = read !== undefined && read.length > 0 ? read : undefined;
+    const targeting = this.targeting;
+    if (targeting !== undefined && targeting.prerequisites.length > 0) {
+      const outcome = targeting.checkPrerequisites(context, clock);
+      // The prerequisites' own decisions used the shared slots: clear them for this flag's.
+      decisionTrace.bucket = -1;
+      decisionTrace.threshold = -1;
+      matchedRule = -1;
+      rulesTried = false;
+      if (outcome !== PrerequisiteOutcome.HOLDS) return 'PREREQUISITE_FAILED';
+    }
     if (userId !== undefined && this.listedUsers.has(userId)) return 'LISTED_USER';
     if (flag.state === 'beta' && context != null) {
       const granted = this.earlyAccessGranted(context);
       if (granted === INVALID_FIELD) return 'INVALID_CONTEXT';
       if (granted) return 'EARLY_ACCESS';
     }
-    return this.strategy.decide(userId, context, clock);
+    if (targeting === undefined) return this.strategy.decide(userId, context, clock);
+    return this.decideTargeted(targeting, userId, context, clock);
+  }
+
+  /** Rules first (the first match decides), then the strategy, bucketing by `bucketBy`. Allocation-free. */
+  private decideTargeted(targeting: FlagTargeting, userId: string | undefined, context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
+    const rules = targeting.rules;
+    const now = rules.rules.length > 0 || !targeting.bucketsByUserId ? clock.now() : 0;
+    decidedAt = now;
+    if (rules.rules.length > 0) {
+      rulesTried = true;
+      const index = rules.firstMatch(context, now);
+      if (index >= 0) {
+        matchedRule = index;
+        const rule = rules.rules[index]!;
+        switch (rule.serve.type) {
+          case 'on':
+            return 'RULE_MATCH';
+          case 'off':
+            return 'RULE_MATCH_OFF';
+          default: {
+            const bucket = targeting.bucket(this.salt, context, now);
+            if (bucket < 0) return targeting.bucketsByUserId ? 'NO_USER_ID' : 'NO_BUCKET_VALUE';
+            decisionTrace.bucket = bucket;
+            decisionTrace.threshold = rule.threshold;
+            return bucket < rule.threshold ? 'RULE_IN_PERCENTAGE' : 'RULE_OUTSIDE_PERCENTAGE';
+          }
+        }
+      }
+    }
+    if (targeting.bucketsByUserId || !this.strategyBuckets) return this.strategy.decide(userId, context, clock);
+    const value = targeting.bucketValue(context, now);
+    if (value === undefined) return 'NO_BUCKET_VALUE';
+    return this.strategy.decide(value, context, clock);
   }
 
   /** Whether the context's early-access fields grant this beta flag; reads each field once. */
@@ -138,8 +216,32 @@ export class CompiledFlag {
   /** The full explainable result for `context` at the clock's time. */
   evaluate(context: EvaluationContext | undefined, clock: Clock): EvaluationResult {
     const reason = this.decide(context, clock);
-    return this.resultFor(reason, decisionTrace.bucket, decisionTrace.threshold);
+    const result = this.resultFor(reason, decisionTrace.bucket, decisionTrace.threshold);
+    const targeting = this.targeting;
+    if (targeting === undefined) return result;
+    return { ...result, ...this.targetingDetails(targeting, reason, context) };
   }
+
+  /** What targeting contributed to the last decision, for `evaluate` (allocates; never on the `isEnabled` path). */
+  private targetingDetails(targeting: FlagTargeting, reason: EvaluationReason, context: EvaluationContext | undefined): Partial<EvaluationResult> {
+    const details: { -readonly [K in keyof EvaluationResult]?: EvaluationResult[K] } = {};
+    if (!targeting.bucketsByUserId) details.bucketBy = targeting.bucketBy;
+    if (reason === 'PREREQUISITE_FAILED') {
+      const prerequisite = targeting.prerequisites[failedPrerequisite];
+      if (prerequisite !== undefined) {
+        const actual =
+          failedPrerequisiteOutcome === PrerequisiteOutcome.TOO_DEEP ? 'too deep' : failedPrerequisiteState === 1 ? 'on' : failedPrerequisiteState === 0 ? 'off' : 'missing';
+        details.prerequisite = { flag: prerequisite.flag, required: prerequisite.enabled, actual };
+      }
+      return details;
+    }
+    const index = matchedRule;
+    const tried = rulesTried;
+    if (index >= 0) details.ruleId = targeting.rules.rules[index]!.rule.id;
+    if (tried) details.rules = targeting.rules.trace(context, decidedAt);
+    return details;
+  }
+
 
   /** Builds the result object for a decision already made. */
   resultFor(reason: EvaluationReason, bucket: number, threshold: number): EvaluationResult {
@@ -182,8 +284,39 @@ export function compileFlag(flag: Flag): CompiledFlag {
  * result.bucket;  // 8123 (of 100,000)
  * ```
  */
-export function evaluateFlag(flag: Flag, context: EvaluationContext | undefined, now: number): EvaluationResult {
-  return compileFlag(flag).evaluate(context, { now: () => now });
+export function evaluateFlag(flag: Flag, context: EvaluationContext | undefined, now: number, environment?: TargetingEnvironment): EvaluationResult {
+  const compiledFlag = environment === undefined ? compileFlag(flag) : new CompiledFlag(flag, environment);
+  return compiledFlag.evaluate(context, { now: () => now });
+}
+
+/**
+ * A targeting environment over plain lists, for the pure evaluator: rules find `segments` by
+ * key, and prerequisites evaluate `flags` (in the same environment, at the same clock).
+ *
+ * @example
+ * ```ts
+ * const environment = targetingEnvironment({ segments: [euCustomers], flags: [killSwitch] });
+ * evaluateFlag(flag, { userId: 'u-1', attributes: { country: 'DE' } }, Date.now(), environment);
+ * ```
+ */
+export function targetingEnvironment(data: { readonly segments?: readonly Segment[]; readonly flags?: readonly Flag[] }): TargetingEnvironment {
+  const segments = new Map((data.segments ?? []).map((segment) => [segment.key, segment]));
+  const flags = new Map<string, Flag>((data.flags ?? []).map((flag) => [flag.key, flag]));
+  const compiledFlags = new Map<string, CompiledFlag>();
+  const environment: TargetingEnvironment = {
+    segment: (key) => segments.get(key),
+    flagState(key, context, clock) {
+      let compiledFlag = compiledFlags.get(key);
+      if (compiledFlag === undefined) {
+        const flag = flags.get(key);
+        if (flag === undefined) return -1;
+        compiledFlag = new CompiledFlag(flag, environment);
+        compiledFlags.set(key, compiledFlag);
+      }
+      return isOnReason(compiledFlag.decide(context, clock)) ? 1 : 0;
+    },
+  };
+  return environment;
 }
 
 /** The result for a flag key that does not exist. */
@@ -199,8 +332,23 @@ export function explainEvaluation(result: EvaluationResult): string {
       ? ` (bucket ${result.bucket} ${result.bucket < result.threshold ? '<' : '>='} threshold ${result.threshold} of ${BUCKET_COUNT})`
       : '';
   const detail = (result.reason === 'INVALID_CONTEXT' || result.reason === 'ERROR') && result.errorMessage ? `: ${result.errorMessage}` : '';
-  const why = `${REASON_INFO[result.reason]?.explain ?? 'unknown reason'}${detail}`;
+  const why = `${REASON_INFO[result.reason]?.explain ?? 'unknown reason'}${detail}${targetingClause(result)}`;
   return `${result.flagKey} is ${onOff}: ${why}${where} [${result.reason}]`;
+}
+
+/** The words `explainEvaluation` adds for rules, prerequisites and `bucketBy`. */
+function targetingClause(result: EvaluationResult): string {
+  const parts: string[] = [];
+  const prerequisite = result.prerequisite;
+  if (prerequisite) parts.push(` ('${prerequisite.flag}' must be ${prerequisite.required ? 'on' : 'off'} and is ${prerequisite.actual})`);
+  if (result.ruleId !== undefined) parts.push(` (rule '${result.ruleId}')`);
+  const failed = (result.rules ?? []).filter((trace) => !trace.matched);
+  if (failed.length > 0) {
+    const list = failed.map((trace) => `rule '${trace.ruleId}': ${trace.failure?.message ?? 'did not match'}`).join('; ');
+    parts.push(result.ruleId === undefined ? `; no rule matched (${list})` : `; earlier rules did not match (${list})`);
+  }
+  if (result.bucketBy !== undefined && result.bucket !== undefined) parts.push(`; bucketed by ${result.bucketBy}`);
+  return parts.join('');
 }
 
 /** The version of the bucketing algorithm this build implements. */

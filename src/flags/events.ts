@@ -1,4 +1,5 @@
 import type { Flag } from './model.js';
+import type { SegmentChange } from './segment-sync.js';
 
 /** A flag was created, updated or deleted, here or in another process sharing the store. */
 export interface FlagChange {
@@ -32,6 +33,8 @@ export interface StoreErrorEvent {
 export interface FlagEvents {
   /** A flag changed (created, updated, deleted), locally or in another process. */
   'flag:changed': (change: FlagChange) => void;
+  /** A segment was created, updated or deleted (here or in another process); `flags` lists the flags recompiled with it. */
+  'segment:changed': (change: SegmentChange) => void;
   /** First evaluation of a deprecated flag by this client (once per flag). */
   'flag:deprecated': (event: { readonly flagKey: string }) => void;
   /** `isEnabled`/`evaluate` hit a problem and answered the safe default. */

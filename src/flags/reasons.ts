@@ -1,5 +1,6 @@
 import { STRATEGIES, type StrategyReason } from './strategies/index.js';
 import type { ReasonInfo } from './strategies/strategy.js';
+import { TARGETING_REASONS, type TargetingReason } from './targeting-reasons.js';
 
 /** The reasons that do not belong to any one strategy: states, overrides, errors. */
 const CORE_REASONS = {
@@ -51,11 +52,11 @@ const CORE_REASONS = {
 } as const satisfies Record<string, ReasonInfo>;
 
 /** Why a flag evaluated the way it did: one of {@link EvaluationReasons}. */
-export type EvaluationReason = keyof typeof CORE_REASONS | StrategyReason;
+export type EvaluationReason = keyof typeof CORE_REASONS | StrategyReason | TargetingReason;
 
 /** Every reason with its on/off answer, docs, explanation and OpenFeature mapping. Derived from the strategy registry. */
 export const REASON_INFO: Readonly<Record<EvaluationReason, ReasonInfo>> = Object.freeze(
-  Object.assign(Object.create(null) as Record<EvaluationReason, ReasonInfo>, CORE_REASONS, ...STRATEGIES.map((definition) => definition.reasons)),
+  Object.assign(Object.create(null) as Record<EvaluationReason, ReasonInfo>, CORE_REASONS, TARGETING_REASONS, ...STRATEGIES.map((definition) => definition.reasons)),
 );
 
 /**

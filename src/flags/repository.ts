@@ -6,6 +6,8 @@ import type { FlagEvents } from './events.js';
 import type { ExposureCounter, ExposureSource } from './exposure.js';
 import { parseStoredFlag } from './parse.js';
 import type { Flag } from './model.js';
+import { SegmentSync } from './segment-sync.js';
+import type { Segment, SegmentWriteHooks } from './segments.js';
 import { FlagSnapshot, type FlagStats, type SnapshotEntry } from './snapshot.js';
 
 /** How often every client re-reads all flags by default, so a missed notification heals by itself. */
@@ -21,6 +23,8 @@ export interface FlagRepositoryOptions {
   readonly resyncIntervalMs?: number;
   /** Flags to answer from before the first load. */
   readonly bootstrap?: readonly Flag[];
+  /** Segments to answer from before the first load (the bootstrap flags' rules name them). */
+  readonly bootstrapSegments?: readonly Segment[];
 }
 
 /**
@@ -38,6 +42,8 @@ export class FlagRepository implements ExposureSource {
   private readonly store: Store;
   private readonly events: EventPort<FlagEvents>;
   private readonly snapshot = new FlagSnapshot();
+  /** Segments live in the same snapshot: rules compile against them, and a change recompiles the flags naming one. */
+  private readonly segmentSync: SegmentSync;
   private readonly resyncIntervalMs: number;
   /** Writes in flight by key: their notifications wait, so our own write is reported as local. */
   private readonly writesInFlight = new Map<string, number>();
@@ -60,6 +66,8 @@ export class FlagRepository implements ExposureSource {
       throw new ValidationError('createPhasegate options', [{ path: 'resyncIntervalMs', message: 'must be a non-negative number of milliseconds (0 disables)' }]);
     }
     this.resyncIntervalMs = interval;
+    this.segmentSync = new SegmentSync(this.store, this.snapshot, this.events, () => this.closed);
+    this.segmentSync.bootstrap(options.bootstrapSegments ?? []);
     for (const flag of options.bootstrap ?? []) this.snapshot.apply(flag.key, 0, flag);
   }
 
@@ -108,6 +116,16 @@ export class FlagRepository implements ExposureSource {
   /** Counts by state. */
   stats(): FlagStats {
     return this.snapshot.stats();
+  }
+
+  /** Every segment held, sorted by key. */
+  segments(): Segment[] {
+    return this.snapshot.segmentList();
+  }
+
+  /** For `gate.segments`: its writes reach the snapshot (and the flags using them) as soon as they land. */
+  get segmentWrites(): SegmentWriteHooks {
+    return this.segmentSync.hooks;
   }
 
   /** The exposure counters of every flag held, by key. */
@@ -181,6 +199,7 @@ export class FlagRepository implements ExposureSource {
       }
       return;
     }
+    if (event.collection === Collections.segments) return this.segmentSync.handle(event);
     if (event.collection !== Collections.flags) return;
     if (this.writesInFlight.has(event.key)) {
       const missed = this.deferred.get(event.key) ?? { maxVersion: 0, deleted: false };
@@ -229,6 +248,8 @@ export class FlagRepository implements ExposureSource {
     try {
       // Only list once notifications flow, so a write between the two cannot be missed.
       await this.store.subscribed?.();
+      // Segments first, so flags compile against the segments their rules name.
+      await this.segmentSync.load();
       for await (const record of iterateRecords(this.store, Collections.flags)) {
         seen.set(record.key, { ...record, value: parseStoredFlag(record, this.store.name) });
       }

@@ -1,6 +1,7 @@
 import { bucketWithSalt, type BucketSalt } from './bucket.js';
 import type { Clock } from '../clock.js';
 import { fieldOf, readAttribute } from './conditions/index.js';
+import { INVALID_FIELD, readUserId } from './context.js';
 import type { EvaluationContext, Flag, Prerequisite } from './model.js';
 import { MAX_PREREQUISITE_DEPTH } from './references.js';
 import { CompiledRules, type SegmentLookup } from './rules.js';
@@ -36,8 +37,10 @@ let depth = 0;
 let tooDeep = false;
 /** Index of the prerequisite that failed in the last {@link FlagTargeting.checkPrerequisites}. */
 export let failedPrerequisite = -1;
-/** The failed prerequisite's answer (1 on, 0 off, -1 missing) in the last check. */
+/** The failed prerequisite's answer (1 on, 0 off, -1 none) in the last check. */
 export let failedPrerequisiteState = -1;
+/** The {@link PrerequisiteOutcome} of the last failed check. */
+export let failedPrerequisiteOutcome: number = 0;
 
 const BUCKET_BY_USER_ID = -1;
 
@@ -74,7 +77,8 @@ export class FlagTargeting {
    * none: a non-empty string, or a finite number as its JavaScript decimal text.
    */
   bucketValue(context: EvaluationContext | undefined, now: number): string | undefined {
-    const value = this.bucketField === BUCKET_BY_USER_ID ? context?.userId : readAttribute(context, this.bucketField, this.bucketBy, now);
+    const value = this.bucketField === BUCKET_BY_USER_ID ? readUserId(context) : readAttribute(context, this.bucketField, this.bucketBy, now);
+    if (value === INVALID_FIELD) return undefined;
     if (typeof value === 'string') return value.length > 0 ? value : undefined;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     return undefined;
@@ -98,6 +102,7 @@ export class FlagTargeting {
       tooDeep = true;
       failedPrerequisite = 0;
       failedPrerequisiteState = -1;
+      failedPrerequisiteOutcome = PrerequisiteOutcome.TOO_DEEP;
       return PrerequisiteOutcome.TOO_DEEP;
     }
     depth++;
@@ -108,12 +113,14 @@ export class FlagTargeting {
         if (tooDeep) {
           failedPrerequisite = i;
           failedPrerequisiteState = -1;
+          failedPrerequisiteOutcome = PrerequisiteOutcome.TOO_DEEP;
           return PrerequisiteOutcome.TOO_DEEP;
         }
         if ((state === 1) === prerequisite.enabled && state !== -1) continue;
         failedPrerequisite = i;
         failedPrerequisiteState = state;
-        return state === -1 ? PrerequisiteOutcome.MISSING : PrerequisiteOutcome.MISMATCH;
+        failedPrerequisiteOutcome = state === -1 ? PrerequisiteOutcome.MISSING : PrerequisiteOutcome.MISMATCH;
+        return failedPrerequisiteOutcome;
       }
       return PrerequisiteOutcome.HOLDS;
     } finally {

@@ -299,3 +299,14 @@ describe('conditions and the flag model', () => {
     expect(condition.test({}, NOW)).toBe(MATCH);
   });
 });
+
+describe('hostile contexts', () => {
+  it('a throwing getter or Proxy is the wrong type, never an exception', () => {
+    const hostile = new Proxy({}, { get: () => { throw new Error('boom'); }, has: () => { throw new Error('boom'); } });
+    const condition = compileCondition(conditionSchema.parse({ attribute: 'plan', operator: 'IN', values: ['x'], negate: true }));
+    expect(condition.test(hostile as EvaluationContext, NOW)).toBe(WRONG_TYPE);
+    expect(condition.test({ attributes: hostile } as EvaluationContext, NOW)).toBe(WRONG_TYPE);
+    const user = compileCondition(conditionSchema.parse({ attribute: 'userId', operator: 'NOT_IN', values: ['x'] }));
+    expect(user.test(hostile as EvaluationContext, NOW)).toBe(WRONG_TYPE);
+  });
+});

@@ -62,28 +62,36 @@ const FIELD_ACCESS_LEVEL = 2;
 const FIELD_NOW = 3;
 const FIELD_ATTRIBUTE = 4;
 
+/** Returned by {@link readAttribute} when reading the context threw (a throwing getter, a hostile Proxy). */
+export const UNREADABLE: unique symbol = Symbol('unreadable attribute');
+
 /**
  * The value of `name` in `context`: a context field, or an own key of `context.attributes`.
- * `undefined` when absent (or `null`). Allocation-free.
+ * `undefined` when absent (or `null`); {@link UNREADABLE} when reading threw. Allocation-free
+ * and never throws: the context is the host's and may be anything.
  */
 export function readAttribute(context: EvaluationContext | undefined, field: number, name: string, now: number): unknown {
   if (field === FIELD_NOW) return now;
   if (context == null || typeof context !== 'object') return field === FIELD_RING ? DEFAULT_RING : undefined;
-  switch (field) {
-    case FIELD_USER_ID:
-      return context.userId ?? undefined;
-    case FIELD_RING:
-      return context.ring ?? DEFAULT_RING;
-    case FIELD_ACCESS_LEVEL:
-      return context.accessLevel ?? undefined;
-    default: {
-      const attributes = context.attributes;
-      if (attributes == null || typeof attributes !== 'object') return undefined;
-      const value = (attributes as Record<string, unknown>)[name];
-      // Only own keys count: `toString` is not an attribute just because objects inherit one.
-      if (value == null || !Object.hasOwn(attributes, name)) return undefined;
-      return value;
+  try {
+    switch (field) {
+      case FIELD_USER_ID:
+        return context.userId ?? undefined;
+      case FIELD_RING:
+        return context.ring ?? DEFAULT_RING;
+      case FIELD_ACCESS_LEVEL:
+        return context.accessLevel ?? undefined;
+      default: {
+        const attributes = context.attributes;
+        if (attributes == null || typeof attributes !== 'object') return undefined;
+        const value = (attributes as Record<string, unknown>)[name];
+        // Only own keys count: `toString` is not an attribute just because objects inherit one.
+        if (value == null || !Object.hasOwn(attributes, name)) return undefined;
+        return value;
+      }
     }
+  } catch {
+    return UNREADABLE;
   }
 }
 
@@ -116,6 +124,7 @@ export class CompiledCondition {
   test(context: EvaluationContext | undefined, now: number): number {
     const value = readAttribute(context, this.field, this.name, now);
     if (value === undefined) return this.missing;
+    if (value === UNREADABLE) return WRONG_TYPE;
     const outcome = this.matcher(value);
     if (outcome === WRONG_TYPE) return WRONG_TYPE;
     return (outcome === MATCH) !== this.negate ? MATCH : NO_MATCH;

@@ -15,6 +15,7 @@ export {
   fieldOf,
   outcomeName,
   readAttribute,
+  UNREADABLE,
 } from './condition.js';
 export type { Condition } from './condition.js';
 export { operatorFamily } from './registry.js';

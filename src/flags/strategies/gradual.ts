@@ -32,6 +32,7 @@ const day = (epoch: number): string => new Date(epoch).toISOString().slice(0, 10
 /** The `gradual` strategy: a time ramp, so it reads the clock and always takes the explained path. */
 export const gradualStrategy = defineStrategy({
   type: 'gradual',
+  bucketing: true,
   schema: gradualStrategySchema,
   reasons: {
     RAMP_NOT_STARTED: {

@@ -16,6 +16,7 @@ export type PercentageStrategy = z.infer<typeof percentageStrategySchema>;
 /** The `percentage` strategy: a stable share of users by bucket. */
 export const percentageStrategy = defineStrategy({
   type: 'percentage',
+  bucketing: true,
   schema: percentageStrategySchema,
   reasons: {
     IN_PERCENTAGE: {

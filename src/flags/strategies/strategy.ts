@@ -109,6 +109,11 @@ export interface StrategyDefinition<Type extends string, S extends { readonly ty
   describe(strategy: S): string;
   /** How the CLI sets it. */
   readonly cli: StrategyCli<S>;
+  /**
+   * Whether `decide` only hashes the id it is given into a bucket. Such strategies follow a
+   * flag's `bucketBy`: they are given the bucketing attribute's value in place of the user id.
+   */
+  readonly bucketing?: boolean;
 }
 
 /** Declares a strategy with its types inferred. */
