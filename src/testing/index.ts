@@ -70,6 +70,7 @@ export {
   userIdArbitrary,
 } from './arbitraries.js';
 export type { UserIdArbitraryOptions } from './arbitraries.js';
+export { attributesArbitrary, conditionArbitrary, ruleServeArbitrary, rulesArbitrary, targetingContextArbitrary } from './targeting-arbitraries.js';
 
 export { runStorageConformance } from './conformance.js';
 export type { StorageConformanceOptions, TestApi } from './conformance.js';
