@@ -1,8 +1,8 @@
 import type { Phasegate } from '../phasegate.js';
 import { UsageError } from './usage.js';
 
-/** Parsed option values (strings or booleans, as `parseArgs` gives them). */
-export type Options = Readonly<Record<string, string | boolean | undefined>>;
+/** Parsed option values (strings, booleans, or lists for repeatable options, as `parseArgs` gives them). */
+export type Options = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** What every command gets. */
 export interface CommandContext {

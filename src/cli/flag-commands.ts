@@ -4,6 +4,8 @@ import { NotFoundError } from '../errors.js';
 import { arg, instant, list, numeric, text, type Command, type CommandContext, type Options } from './context.js';
 import { describeStrategy } from './status-screen.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
+import { ruleCommand } from './rule-commands.js';
+import { attributesFrom, describeRule } from './targeting-syntax.js';
 import { UsageError } from './usage.js';
 
 function strategyFrom(options: Options): Strategy | undefined {
@@ -43,6 +45,9 @@ function details(flag: Flag): string {
     `listed users: ${flag.enabledUsers.length}`,
     `salt:         ${flag.salt ?? `${flag.key} (the key)`}`,
     ...(flag.accessLevel ? [`access level: ${flag.accessLevel}`] : []),
+    ...(flag.bucketBy ? [`bucket by:    ${flag.bucketBy}`] : []),
+    ...(flag.prerequisites?.length ? [`requires:     ${flag.prerequisites.map((p) => `${p.flag} ${p.enabled ? 'on' : 'off'}`).join(', ')}`] : []),
+    ...(flag.rules?.length ? ['rules (first match wins):', ...flag.rules.map((rule, index) => `  ${index + 1}. ${describeRule(rule)}`)] : []),
     `hash version: ${flag.hashVersion}`,
     `updated:      ${new Date(flag.updatedAt).toISOString()}`,
   ].join('\n');
@@ -106,6 +111,7 @@ const evaluate: Command = async (context) => {
     ...(text(options, 'user') ? { userId: text(options, 'user')! } : {}),
     ...(text(options, 'ring') ? { ring: text(options, 'ring')! } : {}),
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
+    ...(options.attr !== undefined ? { attributes: attributesFrom(options, 'flag') } : {}),
   };
   const result = gate.evaluate(key, evaluationContext);
   const lines = [`${result.enabled ? 'on' : 'off'}  reason ${result.reason}${result.bucket !== undefined ? `  bucket ${result.bucket} (threshold ${result.threshold})` : ''}`, explainEvaluation(result)];
@@ -113,6 +119,6 @@ const evaluate: Command = async (context) => {
 };
 
 /** `phasegate flag …` */
-export const flagCommands: Readonly<Record<string, Command>> = { create, list: listFlags, show, set, delete: remove, eval: evaluate };
+export const flagCommands: Readonly<Record<string, Command>> = { create, list: listFlags, show, set, delete: remove, eval: evaluate, rule: ruleCommand };
 
 export type { CommandContext };

@@ -18,6 +18,7 @@ import { flagCommands } from './flag-commands.js';
 import { metricCommands } from './metric-commands.js';
 import { gatherOverview } from './overview.js';
 import { releaseCommands } from './release-commands.js';
+import { segmentCommands } from './segment-commands.js';
 import { renderStatus } from './status-screen.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -56,6 +57,13 @@ const OPTIONS = {
   'window-hours': { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  // Targeting: rules, segments and evaluation attributes.
+  id: { type: 'string' },
+  when: { type: 'string', multiple: true },
+  segment: { type: 'string' },
+  serve: { type: 'string' },
+  position: { type: 'string' },
+  attr: { type: 'string', multiple: true },
 } as const;
 
 const GROUPS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
@@ -63,6 +71,7 @@ const GROUPS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
   release: releaseCommands,
   ea: earlyAccessCommands,
   metric: metricCommands,
+  segment: segmentCommands,
 };
 
 const status: Command = async ({ gate, out }) => {

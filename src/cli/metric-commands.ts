@@ -1,5 +1,5 @@
 import { toPrometheus } from '../analytics/prometheus.js';
-import { arg, numeric, text, type Command } from './context.js';
+import { arg, numeric, text, type Command, type Options } from './context.js';
 import { UsageError } from './usage.js';
 
 const record: Command = async (context) => {
@@ -19,7 +19,7 @@ const record: Command = async (context) => {
   context.out(lines.join('\n'), result);
 };
 
-function windowOf(options: Record<string, string | boolean | undefined>): number | undefined {
+function windowOf(options: Options): number | undefined {
   const hours = numeric(options, 'window-hours', 'metric');
   if (hours !== undefined && hours <= 0) throw new UsageError('--window-hours must be greater than 0', 'metric');
   return hours === undefined ? undefined : hours * 3_600_000;

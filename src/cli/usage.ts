@@ -22,7 +22,8 @@ export const HELP: Readonly<Record<string, string>> = {
 Usage: phasegate <command> [options]
 
 Commands:
-  flag       create | list | show | set | delete | eval
+  flag       create | list | show | set | delete | eval | rule
+  segment    create | list | show | delete
   release    plan | start | advance | hold | resume | tick | complete | rollback | status | list
   ea         enroll | approve | activate | suspend | reinstate | graduate | feedback | feature | stats | user
   metric     record | stats | health | report
@@ -46,11 +47,23 @@ Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
   phasegate flag show KEY
   phasegate flag set KEY [--state S] [--description TEXT] [strategy options] [--users-on a,b]
   phasegate flag delete KEY
-  phasegate flag eval KEY [--user ID] [--ring R] [--access-level L]
+  phasegate flag eval KEY [--user ID] [--ring R] [--access-level L] [--attr KEY=VALUE ...]
+  phasegate flag rule list KEY
+  phasegate flag rule add KEY --id ID [--when 'ATTR [not] OP[/i] V1,V2' ...] [--segment a,b] --serve on|off|P% [--position N]
+  phasegate flag rule remove KEY ID
 
 States: enabled, disabled, rollout, beta, deprecated
 Strategy options (one of):
 ${strategyOptionHelp}`,
+  segment: `Usage:
+  phasegate segment create KEY --when 'ATTR [not] OP[/i] V1,V2' [--when ...] [--description TEXT]
+  phasegate segment list
+  phasegate segment show KEY
+  phasegate segment delete KEY
+
+A context is in a segment when every condition holds. Operators: IN, NOT_IN, STR_STARTS_WITH,
+STR_ENDS_WITH, STR_CONTAINS, NUM_EQ, NUM_GT, NUM_GTE, NUM_LT, NUM_LTE, DATE_AFTER, DATE_BEFORE,
+SEMVER_EQ, SEMVER_GT, SEMVER_LT, REGEX, IN_CIDR. 'not' negates; '/i' ignores case.`,
   release: `Usage:
   phasegate release plan VERSION --type T [--features a,b] [--fixes "x;y"] [--breaking "x;y"] [--description TEXT]
   phasegate release start|advance|resume|complete VERSION [--by NAME]

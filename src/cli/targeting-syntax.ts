@@ -1,0 +1,67 @@
+import { CONDITION_OPERATORS, type Condition, type ConditionOperator } from '../flags/conditions/index.js';
+import type { Rule, RuleServe } from '../flags/model.js';
+import type { Options } from './context.js';
+import { UsageError } from './usage.js';
+
+/**
+ * Reads one `--when` condition: `ATTRIBUTE [not] OPERATOR[/i] VALUE[,VALUE…]`, e.g.
+ * `country IN DE,FR`, `appVersion SEMVER_GT 2.3.0`, `email not STR_ENDS_WITH/i @example.com`.
+ * `REGEX` takes the rest of the line as one pattern (commas included).
+ */
+export function parseWhen(text: string, group: string): Condition {
+  const match = /^\s*(\S+)\s+(?:(not)\s+)?([A-Z_]+)(\/i)?\s+(.+?)\s*$/.exec(text);
+  if (!match) throw new UsageError(`--when must look like 'ATTRIBUTE [not] OPERATOR VALUE[,VALUE…]', got '${text}'`, group);
+  const [, attribute, not, operatorText, insensitive, rest] = match as unknown as [string, string, string | undefined, string, string | undefined, string];
+  if (!(CONDITION_OPERATORS as readonly string[]).includes(operatorText)) {
+    throw new UsageError(`--when: unknown operator '${operatorText}' (one of ${CONDITION_OPERATORS.join(', ')})`, group);
+  }
+  const operator = operatorText as ConditionOperator;
+  const values = operator === 'REGEX' ? [rest] : rest.split(',').map((value) => value.trim());
+  return { attribute, operator, values, ...(not ? { negate: true } : {}), ...(insensitive ? { caseInsensitive: true } : {}) };
+}
+
+/** Every `--when` given (the option may repeat). */
+export function conditionsFrom(options: Options, group: string): Condition[] {
+  const given = options.when;
+  const list = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
+  return list.map((text) => parseWhen(text, group));
+}
+
+/** `--serve on|off|P%`. */
+export function serveFrom(options: Options, group: string): RuleServe {
+  const text = options.serve;
+  if (typeof text !== 'string') throw new UsageError('--serve on|off|P% is required', group);
+  if (text === 'on' || text === 'off') return { type: text };
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (!match) throw new UsageError(`--serve must be on, off or a percentage such as 25%, got '${text}'`, group);
+  return { type: 'percentage', percentage: Number(match[1]) };
+}
+
+/** Every `--attr KEY=VALUE` as context attributes; numbers stay text (operators read numeric text). */
+export function attributesFrom(options: Options, group: string): Record<string, string> {
+  const given = options.attr;
+  const list = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
+  const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const pair of list) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--attr must be KEY=VALUE, got '${pair}'`, group);
+    attributes[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return { ...attributes };
+}
+
+/** A condition in the `--when` syntax. */
+export function describeCondition(condition: Condition): string {
+  return `${condition.attribute} ${condition.negate ? 'not ' : ''}${condition.operator}${condition.caseInsensitive ? '/i' : ''} ${condition.values.join(',')}`;
+}
+
+/** What a rule serves, in words. */
+export function describeServe(serve: RuleServe): string {
+  return serve.type === 'percentage' ? `${serve.percentage}%` : serve.type;
+}
+
+/** One line per rule: id, what it serves, and its segments and conditions. */
+export function describeRule(rule: Rule): string {
+  const parts = [...(rule.segments ?? []).map((key) => `segment ${key}`), ...rule.conditions.map(describeCondition)];
+  return `${rule.id}: serve ${describeServe(rule.serve)} when ${parts.join(' and ')}`;
+}
