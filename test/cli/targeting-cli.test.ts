@@ -43,7 +43,7 @@ describe('phasegate segment and flag rule', () => {
     await phasegate(store, ['flag', 'rule', 'remove', 'checkout', 'eu-new']);
     expect((await phasegate(store, ['segment', 'delete', 'eu'])).code).toBe(0);
     expect((await phasegate(store, ['segment', 'list'])).stdout).toBe('no segments\n');
-  });
+  }, 180_000);
 
   it('reports bad condition syntax and bad values as usage or validation errors, writing nothing', async () => {
     const store = join(root, 'bad');
@@ -54,5 +54,5 @@ describe('phasegate segment and flag rule', () => {
     expect(value.code).toBe(1);
     expect(value.stderr).toContain('conditions.0.values.0: must be a finite number');
     expect((await phasegate(store, ['segment', 'list'])).stdout).toBe('no segments\n');
-  });
+  }, 60_000);
 });
