@@ -55,8 +55,27 @@ async function phasegateGate(options = {}) {
   for (let i = 1; i < flags; i++) {
     await store.put(Collections.flags, `other-${i}`, { key: `other-${i}`, description: '', state: 'rollout', strategy: { type: 'percentage', percentage: 50 }, enabledUsers: [], tags: [], metadata: {}, hashVersion: 1, createdAt: 0, updatedAt: 0 }, 0);
   }
-  await gate.flags.create({ key: FLAG, state: options.state ?? 'rollout', strategy: options.strategy ?? { type: 'percentage', percentage: PERCENTAGE } });
+  await gate.flags.create({
+    key: FLAG,
+    state: options.state ?? 'rollout',
+    strategy: options.strategy ?? { type: 'percentage', percentage: PERCENTAGE },
+    ...(options.rules ? { rules: options.rules } : {}),
+  });
   return gate;
+}
+
+// Targeting: one flag, three conditions (an IN over 50 countries, SEMVER_GT, NUM_GTE) and a 10%
+// rollout of the users who match. Every user matches, so every call evaluates all three
+// conditions (the worst case for an AND); the expected enabled fraction stays 10%.
+const COUNTRIES = 'AD AE AR AT AU BE BG BR CA CH CL CN CO CY CZ DE DK EE ES FI FR GB GR HR HU IE IN IS IT JP KR LI LT LU LV MT MX NL NO NZ PL PT RO SE SG SI SK TR US ZA'.split(' ');
+const VERSIONS = ['2.3.1', '2.4.0', '3.0.0', '2.10.7', '4.1.0-rc.1'];
+/** The attributes of user `i`: deterministic, all inside the targeted audience. */
+function attributesOf(i) {
+  return { country: COUNTRIES[i % COUNTRIES.length], version: VERSIONS[i % VERSIONS.length], seats: 10 + (i % 490) };
+}
+/** Builds each user's context once, in the peer's own shape; evaluation looks it up by id. */
+function contextsFor(users, shape) {
+  return new Map(users.map((id, i) => [id, shape(id, attributesOf(i))]));
 }
 
 /** Expected enabled fraction per case (the bench checks each case really evaluated). */
@@ -156,6 +175,125 @@ export const cases = {
     setup: async () => {
       const gate = await phasegateGate({ state: 'disabled' });
       return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
+    },
+  },
+  'targeting phasegate': {
+    label: 'phasegate isEnabled, rule: IN 50 countries + SEMVER_GT + NUM_GTE, 10%',
+    kind: 'targeting',
+    expected: 0.1,
+    setup: async (users) => {
+      const gate = await phasegateGate({
+        strategy: { type: 'percentage', percentage: 0 },
+        rules: [
+          {
+            id: 'audience',
+            conditions: [
+              { attribute: 'country', operator: 'IN', values: COUNTRIES },
+              { attribute: 'version', operator: 'SEMVER_GT', values: ['2.0.0'] },
+              { attribute: 'seats', operator: 'NUM_GTE', values: [10] },
+            ],
+            serve: { type: 'percentage', percentage: PERCENTAGE },
+          },
+        ],
+      });
+      const contexts = contextsFor(users, (userId, attributes) => ({ userId, attributes }));
+      return {
+        evaluate: (userId) => gate.isEnabled(FLAG, contexts.get(userId)),
+        // The allocation check passes { userId }: answer for that user's prebuilt context.
+        evaluateContext: (context) => gate.isEnabled(FLAG, contexts.get(context.userId)),
+      };
+    },
+  },
+  'targeting growthbook': {
+    label: 'GrowthBookClient evalFeature, $in + $vgt + $gte, coverage 10%',
+    kind: 'targeting-peer',
+    expected: 0.1,
+    setup: async (users) => {
+      const { GrowthBookClient } = await import('@growthbook/growthbook');
+      const client = new GrowthBookClient({ apiHost: LOOPBACK, clientKey: 'sdk-bench' });
+      const condition = { country: { $in: COUNTRIES }, version: { $vgt: '2.0.0' }, seats: { $gte: 10 } };
+      client.initSync({
+        payload: { features: { [FLAG]: { defaultValue: false, rules: [{ condition, force: true, coverage: PERCENTAGE / 100, hashAttribute: 'id' }] } } },
+        streaming: false,
+      });
+      const contexts = contextsFor(users, (id, attributes) => ({ attributes: { id, ...attributes } }));
+      return { evaluate: (id) => client.evalFeature(FLAG, contexts.get(id)).value === true, close: () => client.destroy() };
+    },
+  },
+  'targeting unleash': {
+    label: 'unleash-client isEnabled, flexibleRollout 10% + 3 constraints',
+    kind: 'targeting-peer',
+    expected: 0.1,
+    setup: async (users) => {
+      const { Unleash, InMemStorageProvider } = await import('unleash-client');
+      const constraints = [
+        { contextName: 'country', operator: 'IN', values: COUNTRIES },
+        { contextName: 'version', operator: 'SEMVER_GT', value: '2.0.0' },
+        { contextName: 'seats', operator: 'NUM_GTE', value: '10' },
+      ];
+      const unleash = new Unleash({
+        url: `${LOOPBACK}/api/`,
+        appName: 'phasegate-bench',
+        disableMetrics: true,
+        refreshInterval: 0,
+        storageProvider: new InMemStorageProvider(),
+        bootstrap: {
+          data: [
+            {
+              name: FLAG,
+              enabled: true,
+              strategies: [{ name: 'flexibleRollout', constraints, parameters: { rollout: String(PERCENTAGE), stickiness: 'userId', groupId: FLAG } }],
+            },
+          ],
+        },
+      });
+      unleash.on('error', () => {});
+      unleash.on('warn', () => {});
+      await new Promise((resolve) => unleash.once('ready', resolve));
+      const contexts = contextsFor(users, (userId, attributes) => ({ userId, properties: { ...attributes, seats: String(attributes.seats) } }));
+      return { evaluate: (userId) => unleash.isEnabled(FLAG, contexts.get(userId)), close: () => unleash.destroy() };
+    },
+  },
+  'targeting launchdarkly': {
+    label: 'LaunchDarkly variation, rule with 3 clauses + 10% rollout',
+    kind: 'targeting-peer',
+    async: true,
+    expected: 0.1,
+    setup: async (users) => {
+      const { init, integrations, basicLogger } = await import('@launchdarkly/node-server-sdk');
+      const td = new integrations.TestData();
+      await td.usePreconfiguredFlag({
+        key: FLAG,
+        version: 1,
+        on: true,
+        variations: [true, false],
+        offVariation: 1,
+        fallthrough: { variation: 1 },
+        rules: [
+          {
+            id: 'audience',
+            clauses: [
+              { attribute: 'country', op: 'in', values: COUNTRIES },
+              { attribute: 'version', op: 'semVerGreaterThan', values: ['2.0.0'] },
+              { attribute: 'seats', op: 'greaterThanOrEqual', values: [10] },
+            ],
+            rollout: { variations: [{ variation: 0, weight: PERCENTAGE * 1000 }, { variation: 1, weight: 100_000 - PERCENTAGE * 1000 }] },
+          },
+        ],
+        salt: 'bench',
+      });
+      const client = init('sdk-bench', {
+        updateProcessor: td.getFactory(),
+        sendEvents: false,
+        diagnosticOptOut: true,
+        baseUri: LOOPBACK,
+        streamUri: LOOPBACK,
+        eventsUri: LOOPBACK,
+        logger: basicLogger({ level: 'none' }),
+      });
+      await client.waitForInitialization({ timeout: 10 });
+      const contexts = contextsFor(users, (key, attributes) => ({ kind: 'user', key, ...attributes }));
+      return { evaluate: (key) => client.variation(FLAG, contexts.get(key), false), close: () => client.close() };
     },
   },
   growthbook: {

@@ -13,7 +13,7 @@ const here = new URL('.', import.meta.url).pathname;
 
 function iterationsFor(definition) {
   if (quick) return definition.async ? 2_000 : 20_000;
-  return definition.async ? 100_000 : definition.kind === 'peer' ? 1_000_000 : 3_000_000;
+  return definition.async ? 100_000 : definition.kind === 'peer' || definition.kind === 'targeting-peer' ? 1_000_000 : 3_000_000;
 }
 
 const median = (values) => {
@@ -49,7 +49,7 @@ function gcCheck(name) {
   const between = output.slice(output.indexOf('GC-CHECK-START'), output.indexOf('GC-CHECK-END'));
   return { name, iterations, collections: (between.match(/Scavenge|Mark-Compact|Mark-sweep/g) ?? []).length };
 }
-const allocations = only ? [] : [gcCheck('phasegate isEnabled'), gcCheck('phasegate isEnabled + exposure')];
+const allocations = only ? [] : [gcCheck('phasegate isEnabled'), gcCheck('phasegate isEnabled + exposure'), gcCheck('targeting phasegate')];
 for (const a of allocations) process.stderr.write(`allocation check ${a.name}: ${a.collections} garbage collections in ${a.iterations.toLocaleString('en')} calls\n`);
 
 const scale = only ? undefined : JSON.parse(execFileSync(process.execPath, ['--expose-gc', `${here}scale.mjs`, quick ? '1000' : '10000'], { encoding: 'utf8' }).trim());
@@ -67,6 +67,11 @@ for (const name of ['phasegate ring', 'phasegate userList 1k', 'phasegate enable
 if (by('phasegate userList 100k') && by('phasegate userList 1k')) {
   targets.push(['user list of 100,000 ≥ 0.5 × user list of 1,000 (O(1): 100 × the ids is not 100 × the time)', ratio(by('phasegate userList 100k'), by('phasegate userList 1k')), 0.5]);
   targets.push(['context, not a target: user list of 100,000 × percentage', ratio(by('phasegate userList 100k'), by('phasegate isEnabled')), null]);
+}
+const targetingPeers = results.filter((r) => r.kind === 'targeting-peer');
+const fastestTargetingPeer = targetingPeers.reduce((best, r) => (!best || r.opsPerSecond > best.opsPerSecond ? r : best), undefined);
+if (by('targeting phasegate') && fastestTargetingPeer) {
+  targets.push([`targeting (3 conditions + 10%) ≥ 10 × fastest peer on the same logic (${fastestTargetingPeer.name})`, ratio(by('targeting phasegate'), fastestTargetingPeer), 10]);
 }
 if (by('phasegate isEnabled + exposure')) targets.push(['exposure counting on ≥ 0.9 × off', ratio(by('phasegate isEnabled + exposure'), by('phasegate isEnabled')), 0.9]);
 if (by('phasegate isEnabled, 10k flags')) targets.push(['10,000 flags loaded ≥ 0.9 × one flag (no growth)', ratio(by('phasegate isEnabled, 10k flags'), by('phasegate isEnabled')), 0.9]);
@@ -131,7 +136,7 @@ function svg() {
   const bars = results
     .map((r, i) => {
       const y = 30 + i * (barHeight + 6);
-      const colour = r.kind === 'floor' ? '#9aa5b8' : r.kind === 'peer' ? '#d9822b' : r.kind === 'openfeature' ? '#8e6bbf' : r.kind === 'reference' ? '#b7bfcc' : '#2f6fde';
+      const colour = r.kind === 'floor' ? '#9aa5b8' : r.kind === 'peer' || r.kind === 'targeting-peer' ? '#d9822b' : r.kind === 'openfeature' ? '#8e6bbf' : r.kind === 'reference' ? '#b7bfcc' : '#2f6fde';
       return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${r.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text><rect x="${left}" y="${y}" width="${scaleX(r.opsPerSecond).toFixed(1)}" height="${barHeight}" fill="${colour}"/><text x="${(left + scaleX(r.opsPerSecond) + 6).toFixed(1)}" y="${y + 15}">${fmt(r.opsPerSecond)}/s</text>`;
     })
     .join('\n');

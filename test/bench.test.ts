@@ -16,11 +16,11 @@ describe('bench smoke run', () => {
     };
     expect(report.problems).toEqual([]);
     expect(report.results.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['floor', 'phasegate isEnabled', 'growthbook', 'unleash', 'launchdarkly', 'configcat', 'openfeature in-memory', 'openfeature phasegate']),
+      expect.arrayContaining(['floor', 'phasegate isEnabled', 'growthbook', 'unleash', 'launchdarkly', 'configcat', 'openfeature in-memory', 'openfeature phasegate', 'targeting phasegate', 'targeting growthbook', 'targeting unleash', 'targeting launchdarkly']),
     );
     expect(report.results.every((r) => r.valid && r.opsPerSecond > 0)).toBe(true);
     expect(report.targets.every((t) => Number.isFinite(t.value))).toBe(true);
-    expect(report.allocations.map((a) => a.name)).toEqual(['phasegate isEnabled', 'phasegate isEnabled + exposure']);
+    expect(report.allocations.map((a) => a.name)).toEqual(['phasegate isEnabled', 'phasegate isEnabled + exposure', 'targeting phasegate']);
     expect(report.scale.flags).toBe(1000);
   }, 240_000);
 });
