@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { Duration } from '../clock.js';
 import { keySchema } from '../flags/model.js';
+import { phaseAudienceSchema } from './audience.js';
 
 /** Kinds of release; each has a default rollout plan. */
 export const RELEASE_TYPES = ['major', 'minor', 'patch', 'hotfix', 'beta', 'alpha'] as const;
@@ -39,6 +40,8 @@ export const rolloutPhaseSchema = z.strictObject({
   durationMs: z.number({ error: 'must be a number of milliseconds' }).int('must be whole milliseconds').min(0, 'must be at least 0'),
   /** `auto`: `tick()` advances once the duration has passed. `manual`: only `advance()` does. */
   gate: z.enum(['auto', 'manual'], { error: "must be 'auto' or 'manual'" }).default('auto'),
+  /** Who is on in this phase besides its percentage: segments, rings, early-access levels. */
+  audience: phaseAudienceSchema.optional(),
 });
 /** One phase of a rollout plan. */
 export type RolloutPhase = z.infer<typeof rolloutPhaseSchema>;

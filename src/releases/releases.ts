@@ -10,6 +10,7 @@ import type { Flag } from '../flags/model.js';
 import { FLAG_OWNER_KEY, flagOwner } from '../flags/ownership.js';
 import { insertRecord, iterateRecords, updateRecord } from '../storage/records.js';
 import { Collections, type Store, type StoredRecord } from '../storage/store.js';
+import { audienceRules, withAudienceRules } from './audience.js';
 import { parseWith } from '../validation.js';
 import { currentVersionEffects, foldCurrentVersion, type CurrentVersionEffect, type CurrentVersionRecord } from './current-version.js';
 import {
@@ -558,9 +559,12 @@ export class Releases {
     if (release.status === 'planned') return;
     const owner = releaseOwner(release.version);
     const desired = desiredFlag(release);
+    // A phase's audience is on besides its percentage, through rules (only while in a phase).
+    const audience = release.status === 'released' || release.status === 'rolled_back' ? undefined : transitions.currentPhase(release)?.audience;
     for (const feature of release.features) {
       await this.flags.decideAndWrite(feature, (current) => {
         if (!current) {
+          const rules = audienceRules(audience);
           // Flags are made at start; a finished release's flag that is gone was deleted on
           // purpose (clean-up after general availability), and is not brought back.
           if (!transitions.isActive(release.status)) return undefined;
@@ -569,6 +573,7 @@ export class Releases {
               key: feature,
               description: `Feature of release ${release.version}`,
               ...desired,
+              ...(rules.length > 0 ? { rules } : {}),
               tags: ['release'],
               metadata: { [FLAG_OWNER_KEY]: owner, release: release.version, releaseRevision: revision },
             },
@@ -577,13 +582,15 @@ export class Releases {
         if (flagOwner(current) !== owner) return undefined; // adopted by a later release, or handed elsewhere
         const written = typeof current.metadata.releaseRevision === 'number' ? current.metadata.releaseRevision : 0;
         if (written > revision) return undefined; // derived from a newer read of this release: we are the stale writer
+        const rules = withAudienceRules(current.rules, audience);
         const same =
           written === revision &&
+          rules === undefined &&
           current.state === desired.state &&
           current.salt === desired.salt &&
           JSON.stringify(current.strategy) === JSON.stringify(desired.strategy);
         if (same) return undefined;
-        return { update: { ...desired, metadata: { ...current.metadata, [FLAG_OWNER_KEY]: owner, release: release.version, releaseRevision: revision } } };
+        return { update: { ...desired, ...(rules !== undefined ? { rules } : {}), metadata: { ...current.metadata, [FLAG_OWNER_KEY]: owner, release: release.version, releaseRevision: revision } } };
       });
     }
   }
