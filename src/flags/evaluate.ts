@@ -164,8 +164,10 @@ export class CompiledFlag {
   /** Rules first (the first match decides), then the strategy, bucketing by `bucketBy`. Allocation-free. */
   private decideTargeted(targeting: FlagTargeting, userId: string | undefined, context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
     const rules = targeting.rules;
-    const now = rules.rules.length > 0 || !targeting.bucketsByUserId ? clock.now() : 0;
-    decidedAt = now;
+    // Only conditions on `currentTime` need the clock. Reading it otherwise would also cost an
+    // allocation per call: epoch milliseconds do not fit a small integer, so V8 boxes them.
+    const now = rules.usesClock || targeting.bucketBy === 'currentTime' ? clock.now() : 0;
+    if (now !== 0) decidedAt = now;
     if (rules.rules.length > 0) {
       rulesTried = true;
       const index = rules.firstMatch(context, now);
@@ -238,7 +240,7 @@ export class CompiledFlag {
     const index = matchedRule;
     const tried = rulesTried;
     if (index >= 0) details.ruleId = targeting.rules.rules[index]!.rule.id;
-    if (tried) details.rules = targeting.rules.trace(context, decidedAt);
+    if (tried) details.rules = targeting.rules.trace(context, targeting.rules.usesClock ? decidedAt : 0);
     return details;
   }
 

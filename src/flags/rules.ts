@@ -105,10 +105,14 @@ export class CompiledRules {
   readonly rules: readonly CompiledRule[];
   /** The segments these rules name (a segment edit recompiles every flag whose rules name it). */
   readonly segmentKeys: ReadonlySet<string>;
+  /** Whether any condition (segments included) reads `currentTime`, so deciding must read the clock. */
+  readonly usesClock: boolean;
 
   constructor(rules: readonly Rule[], segments: SegmentLookup) {
     this.rules = rules.map((rule) => new CompiledRule(rule, segments));
     this.segmentKeys = new Set(rules.flatMap((rule) => rule.segments ?? []));
+    const conditions = rules.flatMap((rule) => [...rule.conditions, ...(rule.segments ?? []).flatMap((key) => segments.segment(key)?.conditions ?? [])]);
+    this.usesClock = conditions.some((condition) => condition.attribute === 'currentTime');
   }
 
   /** Index of the first rule that matches, or -1. Allocation-free. */
