@@ -1,12 +1,14 @@
-import { evaluateFlag } from '../flags/evaluate.js';
+import { evaluateFlag, targetingEnvironment } from '../flags/evaluate.js';
 import type { EvaluationContext, Flag } from '../flags/model.js';
+import type { Segment } from '../flags/segments.js';
+import { audienceRules } from '../releases/audience.js';
 import type { RolloutPhase } from '../releases/model.js';
 
 /** A release to simulate: its version (for the salt), its features and its plan, taken as given (not validated, so broken plans can be tested). */
 export interface SimulatedRelease {
   readonly version: string;
   readonly features: readonly string[];
-  readonly plan: { readonly phases: ReadonlyArray<Pick<RolloutPhase, 'name' | 'percentage' | 'durationMs'>> };
+  readonly plan: { readonly phases: ReadonlyArray<Pick<RolloutPhase, 'name' | 'percentage' | 'durationMs'> & Partial<Pick<RolloutPhase, 'audience'>>> };
   /** Bucketing salt; default `release:<version>` like `gate.releases`. */
   readonly salt?: string;
 }
@@ -17,8 +19,10 @@ export interface SimulationInput {
   readonly flags?: readonly Flag[];
   /** A release whose phases advance on schedule from `from` (auto gates, no holds). */
   readonly release?: SimulatedRelease;
-  /** User ids, or full contexts. */
+  /** User ids, or full contexts (with `attributes`, for flags with rules). */
   readonly users: ReadonlyArray<string | EvaluationContext>;
+  /** Segments that the flags' rules and the phases' audiences name. */
+  readonly segments?: readonly Segment[];
   /** Virtual start time (epoch ms); the release starts here. */
   readonly from: number;
   /** Virtual end time (inclusive). */
@@ -62,8 +66,11 @@ export function phaseAt(release: SimulatedRelease, from: number, at: number): { 
   return null;
 }
 
-function releaseFlag(release: SimulatedRelease, feature: string, percentage: number, at: number): Flag {
+function releaseFlag(release: SimulatedRelease, feature: string, phase: SimulatedRelease['plan']['phases'][number], at: number): Flag {
+  const percentage = phase.percentage;
+  const rules = audienceRules(phase.audience);
   return {
+    ...(rules.length > 0 ? { rules } : {}),
     key: feature,
     description: '',
     state: 'rollout',
@@ -108,12 +115,14 @@ export function simulateRollout(input: SimulationInput): Simulation {
     }
     const flags: Flag[] = [...(input.flags ?? [])];
     if (input.release && current) {
-      for (const feature of releaseFeatures) flags.push(releaseFlag(input.release, feature, current.phase.percentage, at));
+      for (const feature of releaseFeatures) flags.push(releaseFlag(input.release, feature, current.phase, at));
     }
+    // Segments and prerequisites resolve among this step's flags, as in a client's snapshot.
+    const environment = targetingEnvironment({ segments: input.segments ?? [], flags });
     for (const flag of flags) {
       const on = new Set<string>();
       contexts.forEach((context, index) => {
-        if (evaluateFlag(flag, context, at).enabled) on.add(users[index]!);
+        if (evaluateFlag(flag, context, at, environment).enabled) on.add(users[index]!);
       });
       enabled.set(flag.key, on);
       states.set(flag.key, describeState(flag, at));

@@ -285,3 +285,25 @@ describe('targeting invariants (properties)', () => {
     );
   });
 });
+
+describe('simulateRollout over a population with attributes', () => {
+  it('shows a phase audience and segment rules reaching the people they name', async () => {
+    const { simulateRollout } = await import('../../src/testing/index.js');
+    const users = Array.from({ length: 400 }, (_, i) => ({ userId: `u-${i}`, attributes: { company: i % 4 === 0 ? 'acme' : 'other' } }));
+    const partners: Segment = { key: 'partners', description: '', conditions: [{ attribute: 'company', operator: 'IN', values: ['acme'] }], createdAt: 0, updatedAt: 0 };
+    const simulation = simulateRollout({
+      users,
+      segments: [partners],
+      release: {
+        version: '2.0.0',
+        features: ['editor'],
+        plan: { phases: [{ name: 'partners', percentage: 0, durationMs: 10, audience: { segments: ['partners'] } }, { name: 'full', percentage: 100, durationMs: 0 }] },
+      },
+      from: 0,
+      to: 10,
+      step: 10,
+    });
+    expect(simulation.steps[0]!.enabled.get('editor')).toEqual(new Set(users.filter((u) => u.attributes.company === 'acme').map((u) => u.userId)));
+    expect(simulation.steps[1]!.enabled.get('editor')!.size).toBe(400);
+  });
+});
