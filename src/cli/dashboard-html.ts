@@ -195,6 +195,12 @@ ${overview.releases
   )
   .join('\n')}
 </table>
+${overview.segments.length > 0 ? `<h2>Targeting segments</h2>
+<table><tr><th>segment</th><th>conditions (all must hold)</th><th>used by</th></tr>
+${overview.segments
+  .map(({ segment, usedBy }) => `<tr><td>${escape(segment.key)}</td><td>${segment.conditions.map((c) => escape(`${c.attribute} ${c.negate ? 'not ' : ''}${c.operator} ${c.values.join(', ')}`)).join('<br>')}</td><td>${escape(usedBy.join(', ') || '-')}</td></tr>`)
+  .join('\n')}
+</table>` : ''}
 </body>
 </html>
 `;

@@ -3,6 +3,7 @@ import type { Alert, Threshold } from '../analytics/model.js';
 import type { MetricSeries, ReleaseHealth } from '../analytics/analytics.js';
 import type { FlagStats } from '../flags/snapshot.js';
 import type { Flag } from '../flags/model.js';
+import type { Segment } from '../flags/segments.js';
 import type { Release } from '../releases/model.js';
 import { progressOf, type ReleaseProgress } from '../releases/releases.js';
 import type { Phasegate } from '../phasegate.js';
@@ -13,6 +14,8 @@ export interface Overview {
   readonly store: string;
   readonly flags: readonly Flag[];
   readonly flagStats: FlagStats;
+  /** Targeting segments, with the flags whose rules use each. */
+  readonly segments: ReadonlyArray<{ readonly segment: Segment; readonly usedBy: readonly string[] }>;
   readonly currentVersion: string | null;
   readonly releases: ReadonlyArray<{ readonly release: Release; readonly progress: ReleaseProgress; readonly health: ReleaseHealth }>;
   readonly earlyAccess: EarlyAccessStats;
@@ -24,6 +27,7 @@ export interface Overview {
 /** Reads the dashboards' data from a client. */
 export async function gatherOverview(gate: Phasegate): Promise<Overview> {
   const now = gate.clock.now();
+  const flags = await gate.flags.list();
   const releases = [];
   for (const release of await gate.releases.list()) {
     releases.push({ release, progress: progressOf(release, now), health: await gate.analytics.health(release.version) });
@@ -31,8 +35,9 @@ export async function gatherOverview(gate: Phasegate): Promise<Overview> {
   return {
     now,
     store: gate.store.name,
-    flags: await gate.flags.list(),
+    flags,
     flagStats: gate.flags.stats(),
+    segments: await segmentsWithUsers(gate, flags),
     currentVersion: await gate.releases.currentVersion(),
     releases,
     earlyAccess: await gate.earlyAccess.stats(),
@@ -40,4 +45,11 @@ export async function gatherOverview(gate: Phasegate): Promise<Overview> {
     series: await gate.analytics.series(),
     thresholds: gate.analytics.thresholds(),
   };
+}
+
+async function segmentsWithUsers(gate: Phasegate, flags: readonly Flag[]): Promise<Overview['segments']> {
+  return (await gate.segments.list()).map((segment) => ({
+    segment,
+    usedBy: flags.filter((flag) => (flag.rules ?? []).some((rule) => rule.segments?.includes(segment.key))).map((flag) => flag.key),
+  }));
 }

@@ -31,9 +31,14 @@ export function renderStatus(overview: Overview): string {
       .join(', ')}`,
   );
   for (const flag of overview.flags.slice(0, 8)) {
-    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${flag.state === 'rollout' || flag.state === 'beta' ? describeStrategy(flag) : ''}`);
+    const targeted = flag.rules?.length ? ` + ${flag.rules.length} rule(s)` : '';
+    const requires = flag.prerequisites?.length ? `, requires ${flag.prerequisites.map((p) => p.flag).join(', ')}` : '';
+    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${flag.state === 'rollout' || flag.state === 'beta' ? `${describeStrategy(flag)}${targeted}${requires}` : ''}`);
   }
   if (overview.flags.length > 8) lines.push(`  … and ${overview.flags.length - 8} more`);
+  if (overview.segments.length > 0) {
+    lines.push(`SEGMENTS  ${overview.segments.map(({ segment, usedBy }) => `${segment.key} (${segment.conditions.length} condition(s), ${usedBy.length} flag(s))`).join(', ')}`);
+  }
   lines.push('');
   const inFlight = overview.releases.filter(({ release }) => ['in_progress', 'testing', 'staging'].includes(release.status));
   lines.push(`RELEASES  current version: ${overview.currentVersion ?? 'none'}; ${inFlight.length} in flight`);

@@ -189,3 +189,18 @@ describe('references are checked on write', () => {
     expect(gate.isEnabled('eu-checkout', us)).toBe(true);
   });
 });
+
+describe('dashboards', () => {
+  it('the status screen and the HTML dashboard show rules and segments', async () => {
+    const { gatherOverview, renderDashboardHtml, renderStatus } = await import('../../src/index.js');
+    const gate = await gateWithEuFlag();
+    const overview = await gatherOverview(gate);
+    expect(overview.segments).toEqual([{ segment: expect.objectContaining({ key: 'eu' }), usedBy: ['eu-checkout'] }]);
+    const screen = renderStatus(overview);
+    expect(screen).toContain('0% + 1 rule(s)');
+    expect(screen).toContain('SEGMENTS  eu (1 condition(s), 1 flag(s))');
+    const html = renderDashboardHtml(overview);
+    expect(html).toContain('<h2>Targeting segments</h2>');
+    expect(html).toContain('<td>country IN DE, FR</td><td>eu-checkout</td>');
+  });
+});
