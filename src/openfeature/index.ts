@@ -61,6 +61,8 @@ function metadataOf(result: EvaluationResult): FlagMetadata {
   if (result.bucket !== undefined) metadata.bucket = result.bucket;
   if (result.threshold !== undefined) metadata.threshold = result.threshold;
   if (result.hashVersion !== undefined) metadata.hashVersion = result.hashVersion;
+  if (result.ruleId !== undefined) metadata.ruleId = result.ruleId;
+  if (result.prerequisite !== undefined) metadata.prerequisite = result.prerequisite.flag;
   return metadata;
 }
 
