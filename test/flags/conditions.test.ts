@@ -310,3 +310,12 @@ describe('hostile contexts', () => {
     expect(user.test(hostile as EvaluationContext, NOW)).toBe(WRONG_TYPE);
   });
 });
+
+describe('hostile attribute values', () => {
+  it('a Proxy value whose traps throw is the wrong type for every operator', () => {
+    const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('boom'); }, get: () => { throw new Error('boom'); } });
+    for (const [operator, values] of [['IN', ['x']], ['NUM_GT', [1]], ['DATE_AFTER', ['2026-01-01']], ['SEMVER_GT', ['1.0.0']], ['REGEX', ['x']], ['IN_CIDR', ['10.0.0.0/8']], ['STR_CONTAINS', ['x']]] as const) {
+      expect(outcome({ attribute: 'a', operator, values: [...values] }, hostile)).toBe(WRONG_TYPE);
+    }
+  });
+});

@@ -17,8 +17,12 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 export function toEpochMillis(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : Number.NaN;
   if (typeof value === 'string') return ISO_DATE.test(value) ? Date.parse(value) : Number.NaN;
-  if (value instanceof Date) return value.getTime();
-  return Number.NaN;
+  try {
+    // `instanceof` consults the prototype, which a hostile Proxy can make throw.
+    return value instanceof Date ? value.getTime() : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
