@@ -5,6 +5,7 @@
 import { ManualClock, type Clock } from '../clock.js';
 import type { PhasegateEventEmitter } from '../events.js';
 import type { Flag } from '../flags/model.js';
+import type { Segment } from '../flags/segments.js';
 import { Phasegate } from '../phasegate.js';
 import { MemoryStore } from '../storage/memory-store.js';
 
@@ -16,6 +17,8 @@ export interface TestGateOptions {
   readonly forced?: Readonly<Record<string, boolean>>;
   /** Real flags to evaluate, as if loaded from a store. */
   readonly flags?: readonly Flag[];
+  /** Segments the flags' rules name. */
+  readonly segments?: readonly Segment[];
   /** Clock (default: a `ManualClock` at 2026-01-01). */
   readonly clock?: Clock;
   /** Event emitter to report through. */
@@ -46,7 +49,7 @@ export function createTestGate(options: TestGateOptions = {}): TestGate {
     store: new MemoryStore(),
     clock: options.clock ?? new ManualClock(),
     ...(options.events ? { events: options.events } : {}),
-    bootstrap: { flags: options.flags ?? [] },
+    bootstrap: { flags: options.flags ?? [], ...(options.segments ? { segments: options.segments } : {}) },
   }) as TestGate;
   const initial = Object.entries(options.forced ?? {});
   gate.force = (flagKey, enabled) => gate.override(flagKey, enabled);

@@ -204,3 +204,17 @@ describe('dashboards', () => {
     expect(html).toContain('<td>country IN DE, FR</td><td>eu-checkout</td>');
   });
 });
+
+describe('createTestGate', () => {
+  it('takes segments beside flags', async () => {
+    const { createTestGate } = await import('../../src/testing/index.js');
+    const { makeFlag } = await import('../helpers.js');
+    const gate = createTestGate({
+      flags: [makeFlag({ key: 'eu-checkout', state: 'rollout', rules: [{ id: 'eu', segments: ['eu'], serve: { type: 'on' } }] })],
+      segments: [{ key: 'eu', description: '', conditions: [EU], createdAt: 0, updatedAt: 0 }],
+    });
+    expect(gate.isEnabled('eu-checkout', de)).toBe(true);
+    expect(gate.isEnabled('eu-checkout', us)).toBe(false);
+    gate.detach();
+  });
+});
