@@ -20,7 +20,8 @@ describe('the client reads only what evaluation needs', () => {
     const gate = await createPhasegate({ store });
     await gate.flags.create({ key: 'beta-flag', state: 'beta', accessLevel: 'beta' });
     expect(gate.isEnabled('beta-flag', { userId: 'user-5', accessLevel: 'beta' })).toBe(true);
-    expect(new Set(listed)).toEqual(new Set([Collections.flags]));
+    // Segments are read too: rules evaluate against them.
+    expect(new Set(listed)).toEqual(new Set([Collections.flags, Collections.segments]));
     expect(gets.every((collection) => collection === Collections.flags)).toBe(true);
   });
 });
