@@ -5,7 +5,7 @@ import { arg, instant, list, numeric, text, type Command, type CommandContext, t
 import { describeStrategy } from './status-screen.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
 import { ruleCommand } from './rule-commands.js';
-import { attributesFrom, describeRule } from './targeting-syntax.js';
+import { attributesFrom, describeRule, targetingFrom } from './targeting-syntax.js';
 import { UsageError } from './usage.js';
 
 function strategyFrom(options: Options): Strategy | undefined {
@@ -65,6 +65,7 @@ const create: Command = async ({ gate, args, options, out }) => {
     ...(text(options, 'salt') ? { salt: text(options, 'salt')! } : {}),
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
     ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
+    ...withoutNull(targetingFrom(options)),
   });
   out(`created ${summary(flag)}`, flag);
 };
@@ -79,8 +80,11 @@ const set: Command = async (context) => {
     ...(text(options, 'description') !== undefined ? { description: text(options, 'description')! } : {}),
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
     ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
+    ...targetingFrom(options),
   };
-  if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give --state, a strategy option, --description, --access-level or --users-on', 'flag');
+  if (Object.keys(change).length === 0) {
+    throw new UsageError('nothing to change: give --state, a strategy option, --description, --access-level, --users-on, --bucket-by or --requires', 'flag');
+  }
   const flag = await gate.flags.update(key, change);
   out(`updated ${summary(flag)}`, flag);
 };
@@ -117,6 +121,11 @@ const evaluate: Command = async (context) => {
   const lines = [`${result.enabled ? 'on' : 'off'}  reason ${result.reason}${result.bucket !== undefined ? `  bucket ${result.bucket} (threshold ${result.threshold})` : ''}`, explainEvaluation(result)];
   out(lines.join('\n'), result);
 };
+
+/** Creating needs no `null` (nothing to clear). */
+function withoutNull<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]: Exclude<T[K], null> };
+}
 
 /** `phasegate flag …` */
 export const flagCommands: Readonly<Record<string, Command>> = { create, list: listFlags, show, set, delete: remove, eval: evaluate, rule: ruleCommand };

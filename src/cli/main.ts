@@ -64,6 +64,8 @@ const OPTIONS = {
   serve: { type: 'string' },
   position: { type: 'string' },
   attr: { type: 'string', multiple: true },
+  'bucket-by': { type: 'string' },
+  requires: { type: 'string' },
 } as const;
 
 const GROUPS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {

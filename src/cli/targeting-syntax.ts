@@ -1,5 +1,5 @@
 import { CONDITION_OPERATORS, type Condition, type ConditionOperator } from '../flags/conditions/index.js';
-import type { Rule, RuleServe } from '../flags/model.js';
+import type { Prerequisite, Rule, RuleServe } from '../flags/model.js';
 import type { Options } from './context.js';
 import { UsageError } from './usage.js';
 
@@ -64,4 +64,23 @@ export function describeServe(serve: RuleServe): string {
 export function describeRule(rule: Rule): string {
   const parts = [...(rule.segments ?? []).map((key) => `segment ${key}`), ...rule.conditions.map(describeCondition)];
   return `${rule.id}: serve ${describeServe(rule.serve)} when ${parts.join(' and ')}`;
+}
+
+/**
+ * `--bucket-by ATTR` and `--requires FLAG[:off],…` (a prerequisite is required on unless
+ * suffixed `:off`); an empty `--requires ''` clears them.
+ */
+export function targetingFrom(options: Options): { bucketBy?: string; prerequisites?: Prerequisite[] | null } {
+  const bucketBy = typeof options['bucket-by'] === 'string' ? options['bucket-by'] : undefined;
+  const requires = typeof options.requires === 'string' ? options.requires : undefined;
+  const prerequisites =
+    requires === undefined
+      ? undefined
+      : requires.trim() === ''
+        ? null
+        : requires.split(',').map((part) => {
+            const [flag, wanted] = part.trim().split(':');
+            return { flag: flag ?? '', enabled: wanted !== 'off' };
+          });
+  return { ...(bucketBy !== undefined ? { bucketBy } : {}), ...(prerequisites !== undefined ? { prerequisites } : {}) };
 }

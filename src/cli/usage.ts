@@ -48,6 +48,7 @@ Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
   phasegate flag set KEY [--state S] [--description TEXT] [strategy options] [--users-on a,b]
   phasegate flag delete KEY
   phasegate flag eval KEY [--user ID] [--ring R] [--access-level L] [--attr KEY=VALUE ...]
+  phasegate flag create|set KEY … [--bucket-by ATTR] [--requires FLAG[:off],…]
   phasegate flag rule list KEY
   phasegate flag rule add KEY --id ID [--when 'ATTR [not] OP[/i] V1,V2' ...] [--segment a,b] --serve on|off|P% [--position N]
   phasegate flag rule remove KEY ID

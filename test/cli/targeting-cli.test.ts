@@ -45,6 +45,21 @@ describe('phasegate segment and flag rule', () => {
     expect((await phasegate(store, ['segment', 'list'])).stdout).toBe('no segments\n');
   }, 180_000);
 
+  it('sets bucketBy and prerequisites from flag create and set', async () => {
+    const store = join(root, 'prerequisites');
+    expect((await phasegate(store, ['flag', 'create', 'kill', '--state', 'enabled'])).code).toBe(0);
+    const created = await phasegate(store, ['flag', 'create', 'teams', '--state', 'rollout', '--percentage', '100', '--bucket-by', 'accountId', '--requires', 'kill', '--json']);
+    expect(JSON.parse(created.stdout)).toMatchObject({ bucketBy: 'accountId', prerequisites: [{ flag: 'kill', enabled: true }] });
+    expect((await phasegate(store, ['flag', 'eval', 'teams', '--attr', 'accountId=acme'])).stdout).toContain('on  reason IN_PERCENTAGE');
+    expect((await phasegate(store, ['flag', 'set', 'kill', '--state', 'disabled'])).code).toBe(0);
+    expect((await phasegate(store, ['flag', 'eval', 'teams', '--attr', 'accountId=acme'])).stdout).toContain("('kill' must be on and is off)");
+    const missing = await phasegate(store, ['flag', 'set', 'teams', '--requires', 'nope:off']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("names flag 'nope', which does not exist");
+    expect((await phasegate(store, ['flag', 'set', 'teams', '--requires', ''])).code).toBe(0);
+    expect((await phasegate(store, ['flag', 'show', 'teams'])).stdout).not.toContain('requires:');
+  }, 120_000);
+
   it('reports bad condition syntax and bad values as usage or validation errors, writing nothing', async () => {
     const store = join(root, 'bad');
     const syntax = await phasegate(store, ['segment', 'create', 'x', '--when', 'country LIKE DE']);
