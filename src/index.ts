@@ -82,12 +82,13 @@ export { Flags } from './flags/flags.js';
 export { FLAG_OWNER_KEY, flagOwner } from './flags/ownership.js';
 export type { FlagStats } from './flags/snapshot.js';
 
-export { MAX_CONDITIONS, MAX_PREREQUISITES, MAX_RULES, prerequisiteSchema, ruleSchema, ruleServeSchema } from './flags/model.js';
+export { MAX_CONDITIONS, MAX_PREREQUISITES, MAX_RULES } from './flags/model.js';
 export type { Prerequisite, Rule, RuleInput, RuleServe } from './flags/model.js';
-export { CONDITION_OPERATORS, CONTEXT_FIELDS, conditionSchema } from './flags/conditions/index.js';
+export { CONDITION_OPERATORS, CONTEXT_FIELDS } from './flags/conditions/index.js';
 export type { Condition, ConditionOperator, ConditionValue } from './flags/conditions/index.js';
-export { Segments, segmentInputSchema, segmentSchema, segmentUpdateSchema } from './flags/segments.js';
+export { Segments } from './flags/segments.js';
 export type { Segment, SegmentInput, SegmentUpdate } from './flags/segments.js';
+export type { PhaseAudience } from './releases/audience.js';
 export type { SegmentChange } from './flags/segment-sync.js';
 export type { RuleFailure, RuleTrace } from './flags/rules.js';
 export { targetingEnvironment } from './flags/evaluate.js';

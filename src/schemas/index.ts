@@ -12,3 +12,7 @@ export { gradualStrategySchema } from '../flags/strategies/gradual.js';
 export { releaseEditSchema, releasePlanInputSchema, rollbackPlanSchema, rolloutPlanSchema } from '../releases/model.js';
 export { enrollmentSchema, featureInputSchema, featureUpdateSchema, feedbackInputSchema } from '../early-access/model.js';
 export { metricSampleSchema, thresholdSchema } from '../analytics/model.js';
+export { prerequisiteSchema, ruleSchema, ruleServeSchema } from '../flags/model.js';
+export { conditionSchema } from '../flags/conditions/index.js';
+export { segmentInputSchema, segmentSchema, segmentUpdateSchema } from '../flags/segments.js';
+export { phaseAudienceSchema } from '../releases/audience.js';

@@ -192,7 +192,7 @@ describe('references are checked on write', () => {
 
 describe('dashboards', () => {
   it('the status screen and the HTML dashboard show rules and segments', async () => {
-    const { gatherOverview, renderDashboardHtml, renderStatus } = await import('../../src/index.js');
+    const { gatherOverview, renderDashboardHtml, renderStatus } = await import('../../src/dashboard/index.js');
     const gate = await gateWithEuFlag();
     const overview = await gatherOverview(gate);
     expect(overview.segments).toEqual([{ segment: expect.objectContaining({ key: 'eu' }), usedBy: ['eu-checkout'] }]);
