@@ -13,6 +13,9 @@ import { FlagSnapshot, type FlagStats, type SnapshotEntry } from './snapshot.js'
 /** How often every client re-reads all flags by default, so a missed notification heals by itself. */
 export const DEFAULT_RESYNC_INTERVAL_MS = 30_000;
 
+/** Deleted keys remembered beyond the flags held before `touched` is pruned. */
+const TOUCHED_SLACK = 1000;
+
 /** Options for {@link FlagRepository}. */
 export interface FlagRepositoryOptions {
   /** Where the flags live. */
@@ -52,6 +55,8 @@ export class FlagRepository implements ExposureSource {
   /** When (in apply sequence) each key last changed; lets a late read know it is stale. */
   private readonly touched = new Map<string, number>();
   private sequence = 0;
+  /** Reads (single-key syncs, full resyncs) in progress: while any runs, `touched` is kept whole. */
+  private readsInFlight = 0;
   private unsubscribe: (() => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private resyncing: Promise<void> | undefined;
@@ -219,8 +224,10 @@ export class FlagRepository implements ExposureSource {
   /** Re-reads one flag and applies what the store holds, unless something newer landed meanwhile. */
   private syncKey(key: string): void {
     const startedAt = this.sequence;
+    this.readsInFlight++;
     this.store
       .get(Collections.flags, key)
+      .finally(() => this.readsInFlight--)
       .then((record) => {
         if (this.closed || (this.touched.get(key) ?? 0) > startedAt || this.writesInFlight.has(key)) return;
         this.apply(key, record && { ...record, value: parseStoredFlag(record, this.store.name) }, 'remote', true);
@@ -245,6 +252,7 @@ export class FlagRepository implements ExposureSource {
   private async fullResync(operation: 'load' | 'resync'): Promise<void> {
     const startedAt = this.sequence;
     const seen = new Map<string, StoredRecord<Flag>>();
+    this.readsInFlight++;
     try {
       // Only list once notifications flow, so a write between the two cannot be missed.
       await this.store.subscribed?.();
@@ -260,6 +268,8 @@ export class FlagRepository implements ExposureSource {
           : new StoreError(`Could not load flags from store ${this.store.name}: ${toError(error).message}`, { cause: error });
       if (!this.closed) this.events.emit('store:error', { operation, error: wrapped });
       throw wrapped;
+    } finally {
+      this.readsInFlight--;
     }
     if (this.closed) return;
     const untouched = (key: string): boolean => (this.touched.get(key) ?? 0) <= startedAt && !this.writesInFlight.has(key);
@@ -290,7 +300,20 @@ export class FlagRepository implements ExposureSource {
     const applied = this.snapshot.apply(key, record?.version ?? 0, record?.value, replace);
     if (!applied.changed) return;
     this.touched.set(key, ++this.sequence);
+    if (record === undefined) this.forgetDeletedKeys();
     this.events.emit('flag:changed', { key, flag: record?.value, previous: applied.previous, source });
+  }
+
+  /**
+   * Keeps `touched` bounded when flags come and go (with periodic resync off, nothing else
+   * would prune it): once it holds many more keys than the snapshot, keys no longer held are
+   * forgotten, unless a read that could land late is in flight.
+   */
+  private forgetDeletedKeys(): void {
+    if (this.readsInFlight > 0 || this.touched.size <= this.snapshot.size + TOUCHED_SLACK) return;
+    for (const key of this.touched.keys()) {
+      if (this.snapshot.entry(key) === undefined && !this.writesInFlight.has(key)) this.touched.delete(key);
+    }
   }
 
   /** Stops following the store (the store itself stays open) and clears the resync timer. */

@@ -145,3 +145,22 @@ describe('full resync', () => {
     await expect(createPhasegate({ store: new MemoryStore(), resyncIntervalMs: Number.NaN })).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 });
+
+describe('bounded bookkeeping', () => {
+  it('remembers deleted keys only up to a bound, even with periodic resync off', async () => {
+    const gate = await createPhasegate({ store: new MemoryStore(), resyncIntervalMs: 0 });
+    try {
+      for (let i = 0; i < 1500; i++) {
+        await gate.flags.create({ key: `tmp-${i}` });
+        await gate.flags.delete(`tmp-${i}`);
+      }
+      await gate.flags.create({ key: 'kept', state: 'enabled' });
+      const touched = (gate as unknown as { repository: { touched: Map<string, number> } }).repository.touched;
+      expect(touched.size).toBeLessThanOrEqual(1002);
+      expect(gate.isEnabled('kept')).toBe(true);
+      expect(gate.allFlags().map((flag) => flag.key)).toEqual(['kept']);
+    } finally {
+      await gate.close();
+    }
+  });
+});
