@@ -79,7 +79,9 @@ const TOP_LEVEL: Readonly<Record<string, CommandSpec>> = {
   },
   dashboard: {
     options: ['out'],
-    required: ['out'],
+    check: (options) => {
+      if (typeof options.out !== 'string' || options.out === '') throw new UsageError('--out FILE.html is required', 'dashboard');
+    },
     run: async ({ gate, options, out }) => {
       const target = options.out;
       if (typeof target !== 'string' || target === '') throw new UsageError('--out FILE.html is required', 'dashboard');
