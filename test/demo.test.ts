@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { temporaryDirectories } from './support/temp.js';
 
 const root = resolve(import.meta.dirname, '..');
-const store = join(mkdtempSync(join(tmpdir(), 'phasegate-demo-')), 'store');
+const store = join(temporaryDirectories('demo')(), 'store');
 
 describe('npm run demo', () => {
   let output = '';

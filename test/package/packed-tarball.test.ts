@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -67,7 +67,7 @@ describe('the published package', () => {
   it('ships no source maps pointing at unshipped sources, and no unused dist/cli/main.cjs', () => {
     const files = readdirSync(join(project, 'node_modules', 'phasegate'), { recursive: true }).map(String);
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
-    expect(files.filter((file) => file.startsWith(join('dist', 'cli', '')))).toEqual([join('dist', 'cli', 'main.js')]);
+    expect(files.filter((file) => file.startsWith(`${join('dist', 'cli')}${sep}`))).toEqual([join('dist', 'cli', 'main.js')]);
     const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'phasegate', 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin).toEqual({ phasegate: './dist/cli/main.js' });
     const cli = spawnSync(process.execPath, [join(project, 'node_modules', 'phasegate', 'dist', 'cli', 'main.js'), '--version'], { encoding: 'utf8' });
