@@ -28,6 +28,16 @@ describe('npm run demo', () => {
     expect(output).toContain(`HTML dashboard: ${join(store, 'dashboard.html')}`);
   }, 120_000);
 
+  it("the README's next step, phasegate status --store on the demo's store, works", async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'status', '--store', store], (error, stdout, stderr) =>
+        done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^RELEASES {2}current version: 2\.0\.0/m);
+  });
+
   it('writes a dashboard whose charts render in a real browser', async () => {
     const page = join(store, 'dashboard.html');
     expect(existsSync(page)).toBe(true);
