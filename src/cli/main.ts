@@ -11,6 +11,7 @@ import { ManualClock, systemClock, type Clock } from '../clock.js';
 import { PhasegateError } from '../errors.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
 import { createPhasegate } from '../phasegate.js';
+import { Collections } from '../storage/store.js';
 import { openStore, type CommandContext, type CommandSpec, type Options, type StoreAccess } from './context.js';
 import { renderDashboardHtml } from './dashboard-html.js';
 import { earlyAccessCommands } from './ea-commands.js';
@@ -224,7 +225,8 @@ export async function run(argv: readonly string[]): Promise<number> {
         return 0;
       }
       const opened = await openStore(options, 'create');
-      await opened.store.close();
+      // One read makes a lazily created store (the SQLite database) exist now.
+      await opened.store.count(Collections.flags).finally(() => opened.store.close());
       const message = (await opened.finish(true)) ?? `the store at ${opened.store.name} is ready`;
       process.stdout.write(options.json ? `${JSON.stringify({ store: opened.store.name, message })}\n` : `${message}\n`);
       return 0;
