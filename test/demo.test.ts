@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { temporaryDirectories } from './support/temp.js';
 
 const root = resolve(import.meta.dirname, '..');
-const store = join(mkdtempSync(join(tmpdir(), 'phasegate-demo-')), 'store');
+const store = join(temporaryDirectories('demo')(), 'store');
 
 describe('npm run demo', () => {
   let output = '';
@@ -27,6 +27,16 @@ describe('npm run demo', () => {
     expect(output).toMatch(/^RELEASES {2}current version: 2\.0\.0/m);
     expect(output).toContain(`HTML dashboard: ${join(store, 'dashboard.html')}`);
   }, 120_000);
+
+  it("the README's next step, phasegate status --store on the demo's store, works", async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'status', '--store', store], (error, stdout, stderr) =>
+        done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^RELEASES {2}current version: 2\.0\.0/m);
+  });
 
   it('writes a dashboard whose charts render in a real browser', async () => {
     const page = join(store, 'dashboard.html');

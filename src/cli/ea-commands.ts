@@ -1,5 +1,5 @@
 import type { AccessLevel } from '../flags/model.js';
-import { actor, arg, numeric, required, text, type Command } from './context.js';
+import { actor, arg, numeric, required, text, type Command, type CommandContext, type CommandSpec } from './context.js';
 import { UsageError } from './usage.js';
 
 const enroll: Command = async ({ gate, options, out }) => {
@@ -36,39 +36,42 @@ const feedback: Command = async (context) => {
   context.out(`feedback recorded on ${given.feature}${given.rating !== null ? ` (rating ${given.rating})` : ''}`, given);
 };
 
-const feature: Command = async (context) => {
-  const { gate, options, out } = context;
-  const action = arg(context, 0, 'create, update or list', 'ea');
-  if (action === 'list') {
-    const features = await gate.earlyAccess.features();
-    out(
-      features.length
-        ? features.map((f) => `${f.key}  ${f.level}  ${f.cap === null ? 'uncapped' : `${f.holders.length}/${f.cap} seats`}  rollout ${f.rolloutPercentage}%${f.enabled ? '' : '  DISABLED'}`).join('\n')
-        : 'no early-access features',
-      features.map(({ holders, ...rest }) => ({ ...rest, seatsUsed: holders.length })),
-    );
-    return;
-  }
-  const key = arg(context, 1, 'KEY', 'ea');
+const listFeatures: Command = async ({ gate, out }) => {
+  const features = await gate.earlyAccess.features();
+  out(
+    features.length
+      ? features.map((f) => `${f.key}  ${f.level}  ${f.cap === null ? 'uncapped' : `${f.holders.length}/${f.cap} seats`}  rollout ${f.rolloutPercentage}%${f.enabled ? '' : '  DISABLED'}`).join('\n')
+      : 'no early-access features',
+    features.map(({ holders, ...rest }) => ({ ...rest, seatsUsed: holders.length })),
+  );
+};
+
+function featureFields(context: CommandContext) {
+  const { options } = context;
   const cap = numeric(options, 'cap', 'ea');
   const rollout = numeric(options, 'rollout', 'ea');
   if (options.enable && options.disable) throw new UsageError('--enable and --disable are opposites', 'ea');
-  const fields = {
+  return {
     ...(text(options, 'level') ? { level: text(options, 'level') as AccessLevel } : {}),
     ...(cap !== undefined ? { cap } : {}),
     ...(rollout !== undefined ? { rolloutPercentage: rollout } : {}),
     ...(text(options, 'description') !== undefined ? { description: text(options, 'description')! } : {}),
     ...(options.enable ? { enabled: true } : options.disable ? { enabled: false } : {}),
   };
-  if (action === 'create') {
-    const created = await gate.earlyAccess.createFeature({ key, level: required(options, 'level', 'ea') as AccessLevel, ...fields });
-    out(`created early-access feature ${created.key} (${created.level}, ${created.cap === null ? 'uncapped' : `cap ${created.cap}`})`, created);
-  } else if (action === 'update') {
-    const updated = await gate.earlyAccess.updateFeature(key, fields);
-    out(`updated early-access feature ${updated.key}`, updated);
-  } else {
-    throw new UsageError(`unknown ea feature action '${action}' (create, update, list)`, 'ea');
-  }
+}
+
+const createFeature: Command = async (context) => {
+  const key = arg(context, 0, 'KEY', 'ea');
+  const created = await context.gate.earlyAccess.createFeature({ ...featureFields(context), key, level: required(context.options, 'level', 'ea') as AccessLevel });
+  context.out(`created early-access feature ${created.key} (${created.level}, ${created.cap === null ? 'uncapped' : `cap ${created.cap}`})`, created);
+};
+
+const updateFeature: Command = async (context) => {
+  const key = arg(context, 0, 'KEY', 'ea');
+  const fields = featureFields(context);
+  if (Object.keys(fields).length === 0) throw new UsageError('nothing to change: give --level, --cap, --rollout, --description, --enable or --disable', 'ea');
+  const updated = await context.gate.earlyAccess.updateFeature(key, fields);
+  context.out(`updated early-access feature ${updated.key}`, updated);
 };
 
 const stats: Command = async ({ gate, out }) => {
@@ -96,16 +99,20 @@ const user: Command = async (context) => {
   );
 };
 
-/** `phasegate ea …` */
-export const earlyAccessCommands: Readonly<Record<string, Command>> = {
-  enroll,
-  approve: move('approve'),
-  activate: move('activate'),
-  reinstate: move('reinstate'),
-  graduate: move('graduate'),
-  suspend,
-  feedback,
-  feature,
-  stats,
-  user,
+const FEATURE_OPTIONS = ['level', 'cap', 'rollout', 'description', 'enable', 'disable'];
+
+/** `phasegate ea …` (`feature create|update|list` are two words). */
+export const earlyAccessCommands: Readonly<Record<string, CommandSpec>> = {
+  enroll: { run: enroll, writes: true, options: ['user', 'email', 'level', 'by'], required: ['user', 'email'] },
+  approve: { run: move('approve'), positionals: ['USER'], writes: true, options: ['by'] },
+  activate: { run: move('activate'), positionals: ['USER'], writes: true, options: ['by'] },
+  reinstate: { run: move('reinstate'), positionals: ['USER'], writes: true, options: ['by'] },
+  graduate: { run: move('graduate'), positionals: ['USER'], writes: true, options: ['by'] },
+  suspend: { run: suspend, positionals: ['USER'], writes: true, options: ['reason', 'by'], required: ['reason'] },
+  feedback: { run: feedback, positionals: ['USER', 'FEATURE'], writes: true, options: ['rating', 'text'] },
+  'feature create': { run: createFeature, positionals: ['KEY'], writes: true, options: FEATURE_OPTIONS, required: ['level'] },
+  'feature update': { run: updateFeature, positionals: ['KEY'], writes: true, options: FEATURE_OPTIONS },
+  'feature list': { run: listFeatures },
+  stats: { run: stats },
+  user: { run: user, positionals: ['USER'] },
 };

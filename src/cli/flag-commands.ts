@@ -1,8 +1,8 @@
 import { explainEvaluation } from '../flags/evaluate.js';
 import type { AccessLevel, Flag, FlagState, Strategy } from '../flags/model.js';
 import { NotFoundError } from '../errors.js';
-import { arg, instant, list, numeric, text, type Command, type CommandContext, type Options } from './context.js';
-import { describeStrategy } from './status-screen.js';
+import { arg, instant, list, numeric, text, type Command, type CommandContext, type CommandSpec, type Options } from './context.js';
+import { describeFlag, describeStrategy } from './status-screen.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
 import { ruleCommand } from './rule-commands.js';
 import { attributesFrom, describeRule, targetingFrom } from './targeting-syntax.js';
@@ -33,13 +33,20 @@ function strategyFrom(options: Options): Strategy | undefined {
 }
 
 function summary(flag: Flag): string {
-  return `${flag.key}  ${flag.state}  ${describeStrategy(flag)}${flag.description ? `  — ${flag.description}` : ''}`;
+  return `${flag.key}  ${flag.state}  ${describeFlag(flag)}${flag.description ? `  — ${flag.description}` : ''}`;
+}
+
+/** What a newly created flag does for users, when its state makes its strategy moot. */
+function creationNote(flag: Flag, strategyGiven: boolean): string {
+  if (flag.state === 'rollout' || flag.state === 'beta') return '';
+  if (!strategyGiven) return flag.state === 'disabled' ? `\nnote: ${flag.key} is disabled (off for everyone); turn it on with --state enabled, rollout or beta` : '';
+  return `\nnote: ${flag.key} is ${flag.state}, so its ${describeStrategy(flag)} applies only once its state is rollout or beta: phasegate flag set ${flag.key} --state rollout`;
 }
 
 function details(flag: Flag): string {
   return [
     `key:          ${flag.key}`,
-    `state:        ${flag.state}`,
+    `state:        ${flag.state} (${describeFlag(flag)})`,
     `strategy:     ${flag.strategy.type} (${describeStrategy(flag)})`,
     `description:  ${flag.description || '-'}`,
     `listed users: ${flag.enabledUsers.length}`,
@@ -67,7 +74,7 @@ const create: Command = async ({ gate, args, options, out }) => {
     ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
     ...withoutNull(targetingFrom(options)),
   });
-  out(`created ${summary(flag)}`, flag);
+  out(`created ${summary(flag)}${creationNote(flag, strategy !== undefined)}`, flag);
 };
 
 const set: Command = async (context) => {
@@ -111,8 +118,10 @@ const evaluate: Command = async (context) => {
   const { gate, options, out } = context;
   const key = arg(context, 0, 'KEY', 'flag');
   if (!(await gate.flags.get(key))) throw new NotFoundError('Flag', key);
+  const userId = text(options, 'user');
+  // The context the library builds for this user: an early-access member's level and features.
   const evaluationContext = {
-    ...(text(options, 'user') ? { userId: text(options, 'user')! } : {}),
+    ...(userId ? await gate.earlyAccess.contextFor(userId) : {}),
     ...(text(options, 'ring') ? { ring: text(options, 'ring')! } : {}),
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
     ...(options.attr !== undefined ? { attributes: attributesFrom(options, 'flag') } : {}),
@@ -127,7 +136,21 @@ function withoutNull<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]: Exclude<T[K], null> };
 }
 
+/** Every strategy's options (`--percentage`, `--users`, …), from the strategy registry. */
+const STRATEGY_OPTIONS = STRATEGIES.flatMap((definition) => definition.cli.options.map((option) => option.name));
+
+/** Targeting options of `flag create` and `flag set`. */
+const TARGETING_OPTIONS = ['bucket-by', 'requires'];
+
 /** `phasegate flag …` */
-export const flagCommands: Readonly<Record<string, Command>> = { create, list: listFlags, show, set, delete: remove, eval: evaluate, rule: ruleCommand };
+export const flagCommands: Readonly<Record<string, CommandSpec>> = {
+  create: { run: create, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'salt', 'access-level', 'users-on', ...TARGETING_OPTIONS] },
+  list: { run: listFlags },
+  show: { run: show, positionals: ['KEY'] },
+  set: { run: set, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'access-level', 'users-on', ...TARGETING_OPTIONS] },
+  delete: { run: remove, positionals: ['KEY'], writes: true },
+  eval: { run: evaluate, positionals: ['KEY'], options: ['user', 'ring', 'access-level', 'attr'] },
+  rule: { run: ruleCommand, positionals: ['list|add|remove', 'KEY'], optionalPositionals: ['ID'], writes: true, options: ['id', 'when', 'segment', 'serve', 'position'] },
+};
 
 export type { CommandContext };

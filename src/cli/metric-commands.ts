@@ -1,5 +1,5 @@
 import { toPrometheus } from '../analytics/prometheus.js';
-import { arg, numeric, text, type Command, type Options } from './context.js';
+import { arg, numeric, text, type Command, type CommandSpec, type Options } from './context.js';
 import { UsageError } from './usage.js';
 
 const record: Command = async (context) => {
@@ -56,9 +56,14 @@ const health: Command = async (context) => {
   );
 };
 
-const report: Command = async (context) => {
-  const format = text(context.options, 'format') ?? 'json';
+function formatOf(options: Options): 'json' | 'prometheus' {
+  const format = text(options, 'format') ?? 'json';
   if (format !== 'json' && format !== 'prometheus') throw new UsageError(`--format must be json or prometheus, got '${format}'`, 'metric');
+  return format;
+}
+
+const report: Command = async (context) => {
+  const format = formatOf(context.options);
   const windowMs = windowOf(context.options);
   const value = await context.gate.analytics.report(windowMs ? { windowMs } : {});
   // Reports are for machines either way: print them raw.
@@ -66,4 +71,9 @@ const report: Command = async (context) => {
 };
 
 /** `phasegate metric …` */
-export const metricCommands: Readonly<Record<string, Command>> = { record, stats, health, report };
+export const metricCommands: Readonly<Record<string, CommandSpec>> = {
+  record: { run: record, positionals: ['NAME', 'VALUE'], writes: true, options: ['release', 'feature'] },
+  stats: { run: stats, positionals: ['NAME'], options: ['release', 'feature', 'window-hours'], check: (options) => void windowOf(options) },
+  health: { run: health, positionals: ['VERSION'] },
+  report: { run: report, options: ['format', 'window-hours'], check: (options) => void (formatOf(options), windowOf(options)) },
+};

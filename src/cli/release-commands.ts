@@ -1,7 +1,7 @@
 import { progressOf } from '../releases/releases.js';
 import type { Release, ReleaseType } from '../releases/model.js';
 import { NotFoundError } from '../errors.js';
-import { actor, arg, list, required, text, type Command } from './context.js';
+import { actor, arg, list, required, text, type Command, type CommandSpec } from './context.js';
 
 function line(release: Release, now: number): string {
   const progress = progressOf(release, now);
@@ -91,15 +91,15 @@ const listReleases: Command = async ({ gate, out }) => {
 };
 
 /** `phasegate release …` */
-export const releaseCommands: Readonly<Record<string, Command>> = {
-  plan,
-  start: simple('start'),
-  advance: simple('advance'),
-  resume: simple('resume'),
-  complete: simple('complete'),
-  hold,
-  rollback,
-  tick,
-  status: show,
-  list: listReleases,
+export const releaseCommands: Readonly<Record<string, CommandSpec>> = {
+  plan: { run: plan, positionals: ['VERSION'], writes: true, options: ['type', 'features', 'fixes', 'breaking', 'description', 'by'], required: ['type'] },
+  start: { run: simple('start'), positionals: ['VERSION'], writes: true, options: ['by'] },
+  advance: { run: simple('advance'), positionals: ['VERSION'], writes: true, options: ['by'] },
+  resume: { run: simple('resume'), positionals: ['VERSION'], writes: true, options: ['by'] },
+  complete: { run: simple('complete'), positionals: ['VERSION'], writes: true, options: ['by'] },
+  hold: { run: hold, positionals: ['VERSION'], writes: true, options: ['reason', 'by'], required: ['reason'] },
+  rollback: { run: rollback, positionals: ['VERSION'], writes: true, options: ['reason', 'by'], required: ['reason'] },
+  tick: { run: tick, writes: true },
+  status: { run: show, positionals: ['VERSION'] },
+  list: { run: listReleases },
 };

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { Segment } from '../flags/segments.js';
-import { arg, text, type Command } from './context.js';
+import { arg, text, type Command, type CommandSpec } from './context.js';
 import { conditionsFrom, describeCondition } from './targeting-syntax.js';
 import { UsageError } from './usage.js';
 
@@ -45,4 +45,9 @@ const remove: Command = async (context) => {
 };
 
 /** `phasegate segment …` */
-export const segmentCommands: Readonly<Record<string, Command>> = { create, list, show, delete: remove };
+export const segmentCommands: Readonly<Record<string, CommandSpec>> = {
+  create: { run: create, positionals: ['KEY'], writes: true, options: ['when', 'description'] },
+  list: { run: list },
+  show: { run: show, positionals: ['KEY'] },
+  delete: { run: remove, positionals: ['KEY'], writes: true },
+};

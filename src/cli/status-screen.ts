@@ -19,6 +19,22 @@ export function describeStrategy(flag: Flag): string {
   return describeStrategyOf(flag.strategy);
 }
 
+/** Who a flag is on for, in a few words: the strategy only matters in the rollout and beta states. */
+export function describeFlag(flag: Flag): string {
+  switch (flag.state) {
+    case 'enabled':
+      return 'on for everyone';
+    case 'disabled':
+      return 'off for everyone';
+    case 'deprecated':
+      return 'off (deprecated)';
+    default: {
+      const listed = flag.enabledUsers.length ? ` + ${flag.enabledUsers.length} listed user(s)` : '';
+      return `${describeStrategy(flag)}${listed}`;
+    }
+  }
+}
+
 /** The one-screen terminal dashboard. */
 export function renderStatus(overview: Overview): string {
   const lines: string[] = [];
@@ -33,7 +49,7 @@ export function renderStatus(overview: Overview): string {
   for (const flag of overview.flags.slice(0, 8)) {
     const targeted = flag.rules?.length ? ` + ${flag.rules.length} rule(s)` : '';
     const requires = flag.prerequisites?.length ? `, requires ${flag.prerequisites.map((p) => p.flag).join(', ')}` : '';
-    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${flag.state === 'rollout' || flag.state === 'beta' ? `${describeStrategy(flag)}${targeted}${requires}` : ''}`);
+    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${describeFlag(flag)}${targeted}${requires}`);
   }
   if (overview.flags.length > 8) lines.push(`  … and ${overview.flags.length - 8} more`);
   if (overview.segments.length > 0) {

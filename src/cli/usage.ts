@@ -22,6 +22,7 @@ export const HELP: Readonly<Record<string, string>> = {
 Usage: phasegate <command> [options]
 
 Commands:
+  init       create the store (a directory by default); any write command also creates it
   flag       create | list | show | set | delete | eval | rule
   segment    create | list | show | delete
   release    plan | start | advance | hold | resume | tick | complete | rollback | status | list
@@ -31,7 +32,9 @@ Commands:
   dashboard  write a self-contained HTML dashboard (--out FILE.html)
 
 Store (default ./.phasegate):
-  --store DIR        an embedded store directory: SQLite, or FileStore (or PHASEGATE_STORE)
+  --store DIR        an embedded store directory: SQLite, or FileStore (or PHASEGATE_STORE);
+                     reading one that does not exist is an error, the first write
+                     creates it and says so
   --redis URL        a shared Redis store (needs ioredis)
   --postgres URL     a shared PostgreSQL store (needs pg)
 
@@ -39,10 +42,18 @@ Global options:
   --json             machine-readable output
   --at ISO-TIME      act as if the time were this (simulations, tests)
   --help             help for any command
+  --version          the installed phasegate version
 
-Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
+Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.
+With --json, errors are one JSON line on stderr: {"error":{"code","message","exitCode"}}.`,
+  init: `Usage:
+  phasegate init [--store DIR | --redis URL | --postgres URL]
+
+Creates the store: the directory (mode 0700), or the PostgreSQL schema. Running it on an
+existing store changes nothing. Write commands also create a missing directory and say so on
+stderr; read commands (list, show, status, …) refuse a directory that does not exist.`,
   flag: `Usage:
-  phasegate flag create KEY [--state S] [--description TEXT] [strategy options] [--salt S] [--access-level L]
+  phasegate flag create KEY [--state S] [--description TEXT] [strategy options] [--salt S] [--access-level L] [--users-on a,b]
   phasegate flag list
   phasegate flag show KEY
   phasegate flag set KEY [--state S] [--description TEXT] [strategy options] [--users-on a,b]
@@ -53,7 +64,10 @@ Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
   phasegate flag rule add KEY --id ID [--when 'ATTR [not] OP[/i] V1,V2' ...] [--segment a,b] --serve on|off|P% [--position N]
   phasegate flag rule remove KEY ID
 
-States: enabled, disabled, rollout, beta, deprecated
+States: enabled, disabled (the default), rollout, beta, deprecated. The strategy decides only in
+rollout and beta; enabled is on for everyone, disabled and deprecated off for everyone.
+eval --user ID evaluates with the context the library builds for that user (an early-access
+member's level and features); --ring and --access-level override parts of it.
 Strategy options (one of):
 ${strategyOptionHelp}`,
   segment: `Usage:

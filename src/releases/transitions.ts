@@ -45,9 +45,10 @@ function assertTransition(release: Release, to: ReleaseStatus): void {
   }
 }
 
-function assertActive(release: Release, action: string): void {
+/** `to` names the state the caller wanted (`held`), `action` the verb for the explanation (`be held`). */
+function assertActive(release: Release, action: string, to: string): void {
   if (!isActive(release.status)) {
-    throw new IllegalTransitionError(subject(release), release.status, action, `only a release in progress, testing or staging can ${action}`);
+    throw new IllegalTransitionError(subject(release), release.status, to, `only a release in progress, testing or staging can ${action}`);
   }
 }
 
@@ -93,7 +94,7 @@ export type EditableField = 'type' | 'description' | 'features' | 'bugFixes' | '
 
 /** Moves to the next phase at `at`. */
 export function advance(release: Release, at: number, by: string, note?: string): Release {
-  assertActive(release, 'advance');
+  assertActive(release, 'advance', 'next phase');
   if (release.hold) throw new IllegalTransitionError(subject(release), 'held', 'next phase', `it is held (${release.hold.reason}); resume it first`);
   const index = release.phaseIndex ?? 0;
   const next = release.plan.phases[index + 1];
@@ -120,7 +121,7 @@ export function dueStep(release: Release, now: number): { kind: 'advance'; at: n
 
 /** Holds the release in its current phase. */
 export function hold(release: Release, at: number, by: string, reason: string, breach?: ReleaseBreach): Release {
-  assertActive(release, 'be held');
+  assertActive(release, 'be held', 'held');
   if (release.hold) return release;
   return withEvent(
     release,
@@ -131,7 +132,7 @@ export function hold(release: Release, at: number, by: string, reason: string, b
 
 /** Lifts a hold; the phase clock restarts so the phase gets its full duration of observation. */
 export function resume(release: Release, at: number, by: string): Release {
-  assertActive(release, 'resume');
+  assertActive(release, 'resume', 'resumed');
   if (!release.hold) throw new IllegalTransitionError(subject(release), release.status, 'resumed', 'it is not held');
   return withEvent(release, { at, kind: 'resume', to: currentPhase(release)?.name ?? 'none', by }, { hold: null, phaseStartedAt: at });
 }

@@ -4,10 +4,14 @@
  */
 import { ManualClock, type Clock } from '../clock.js';
 import type { PhasegateEventEmitter } from '../events.js';
-import type { Flag } from '../flags/model.js';
+import { HASH_VERSION } from '../flags/bucket.js';
+import { flagInputSchema, flagSchema, type Flag, type FlagInput } from '../flags/model.js';
 import type { Segment } from '../flags/segments.js';
 import { Phasegate } from '../phasegate.js';
+import { ValidationError } from '../errors.js';
 import { MemoryStore } from '../storage/memory-store.js';
+import { Collections } from '../storage/store.js';
+import { parseWith } from '../validation.js';
 
 export { ManualClock } from '../clock.js';
 
@@ -15,8 +19,11 @@ export { ManualClock } from '../clock.js';
 export interface TestGateOptions {
   /** Flags forced on (`true`) or off (`false`) by key. */
   readonly forced?: Readonly<Record<string, boolean>>;
-  /** Real flags to evaluate, as if loaded from a store. */
-  readonly flags?: readonly Flag[];
+  /**
+   * Real flags to evaluate: what `gate.flags.create` accepts (only `key` is required; a flag is
+   * `disabled` unless it says otherwise), or complete stored records such as `flags.list()` returns.
+   */
+  readonly flags?: ReadonlyArray<FlagInput | Flag>;
   /** Segments the flags' rules name. */
   readonly segments?: readonly Segment[];
   /** Clock (default: a `ManualClock` at 2026-01-01). */
@@ -33,6 +40,21 @@ export interface TestGate extends Phasegate {
   reset(): void;
 }
 
+/** A complete flag record from `flags.create` input (or a stored record, checked as it is). */
+function flagFrom(input: FlagInput | Flag, at: number): Flag {
+  const stored = typeof input === 'object' && input !== null && ('hashVersion' in input || 'createdAt' in input || 'updatedAt' in input);
+  if (stored) return parseWith(flagSchema, input, 'flag given to createTestGate');
+  const { salt, accessLevel, ...rest } = parseWith(flagInputSchema, input, 'flag given to createTestGate');
+  return {
+    ...rest,
+    ...(salt !== undefined ? { salt } : {}),
+    ...(accessLevel !== undefined ? { accessLevel } : {}),
+    hashVersion: HASH_VERSION,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 /**
  * A phasegate client for tests with flags forced on or off and no store to set up.
  *
@@ -42,14 +64,28 @@ export interface TestGate extends Phasegate {
  * expect(renderCheckout(gate)).toContain('new');
  * gate.force('new-checkout', false);
  * gate.reset(); // back to { 'new-checkout': true }
+ *
+ * const rollout = createTestGate({ flags: [{ key: 'new-search', state: 'rollout', strategy: { type: 'percentage', percentage: 50 } }] });
  * ```
  */
 export function createTestGate(options: TestGateOptions = {}): TestGate {
+  const clock = options.clock ?? new ManualClock();
+  const flags = (options.flags ?? []).map((flag) => flagFrom(flag, clock.now()));
+  const store = new MemoryStore();
+  const seen = new Set<string>();
+  for (const flag of flags) {
+    if (seen.has(flag.key)) throw new ValidationError('flags given to createTestGate', [{ path: flag.key, message: 'is given twice' }]);
+    seen.add(flag.key);
+    // The flags live in the store too, so the client's first load keeps them (bootstrap alone would
+    // answer until then and lose them after the first await). A MemoryStore write completes
+    // synchronously, so they are stored before the client starts loading.
+    void store.put(Collections.flags, flag.key, flag, 0);
+  }
   const gate = new Phasegate({
-    store: new MemoryStore(),
-    clock: options.clock ?? new ManualClock(),
+    store,
+    clock,
     ...(options.events ? { events: options.events } : {}),
-    bootstrap: { flags: options.flags ?? [], ...(options.segments ? { segments: options.segments } : {}) },
+    bootstrap: { flags, ...(options.segments ? { segments: options.segments } : {}) },
   }) as TestGate;
   const initial = Object.entries(options.forced ?? {});
   gate.force = (flagKey, enabled) => gate.override(flagKey, enabled);

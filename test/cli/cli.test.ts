@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/storage/file-store.js';
+import { temporaryDirectories } from '../support/temp.js';
 
 const bin = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -22,7 +22,8 @@ function phasegate(store: string, args: string[], env: Record<string, string> = 
   });
 }
 
-const freshStore = () => join(mkdtempSync(join(tmpdir(), 'phasegate-cli-')), 'store');
+const scratch = temporaryDirectories('cli');
+const freshStore = () => join(scratch(), 'store');
 
 /** Every file in the store with its bytes, to prove a failed command changed nothing. */
 function snapshot(store: string): Record<string, string> {
@@ -210,5 +211,138 @@ describe('phasegate metric, status and dashboard', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|https?:\/\/|<link /);
+  });
+});
+
+describe('issue 15: what a release manager and a new user saw', () => {
+  it('flag eval --user no longer answers off for an early-access member that ea user lists the feature for', async () => {
+    const store = freshStore();
+    for (const args of [
+      ['ea', 'feature', 'create', 'ai-assist', '--level', 'beta'],
+      ['ea', 'enroll', '--user', 'u7', '--email', 'u7@example.com', '--level', 'alpha'],
+      ['ea', 'approve', 'u7'],
+      ['ea', 'activate', 'u7'],
+    ]) {
+      const result = await phasegate(store, args);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    expect((await phasegate(store, ['ea', 'user', 'u7'])).stdout).toMatch(/^features: ai-assist$/m);
+    const evaluation = await phasegate(store, ['flag', 'eval', 'ai-assist', '--user', 'u7', '--json']);
+    expect(JSON.parse(evaluation.stdout)).toMatchObject({ enabled: true, reason: 'EARLY_ACCESS' });
+    // Someone outside the program is still off, and an explicit --access-level still overrides.
+    expect(JSON.parse((await phasegate(store, ['flag', 'eval', 'ai-assist', '--user', 'u8', '--json'])).stdout).enabled).toBe(false);
+  });
+
+  it('status and flag list on a mistyped --store no longer say "no flags" with exit 0', async () => {
+    const root = scratch();
+    await phasegate(join(root, 'store'), ['flag', 'create', 'x', '--state', 'enabled']);
+    const mistyped = join(root, 'stroe');
+    for (const args of [['status'], ['flag', 'list'], ['release', 'list'], ['flag', 'eval', 'x']]) {
+      const result = await phasegate(mistyped, args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr).toBe(
+        `phasegate: No store at ${mistyped}: the directory does not exist. Check --store or PHASEGATE_STORE, or create the store with 'phasegate init --store ${mistyped}' (or any write command).\n`,
+      );
+    }
+    expect(existsSync(mistyped)).toBe(false);
+  });
+
+  it('a write to a store that does not exist says it created it, and a failed one creates nothing', async () => {
+    const root = scratch();
+    const store = join(root, 'new', 'store');
+    const failed = await phasegate(store, ['flag', 'create', 'y', '--percentage', '140']);
+    expect(failed.code).toBe(1);
+    expect(existsSync(join(root, 'new'))).toBe(false);
+    const created = await phasegate(store, ['flag', 'create', 'y', '--state', 'enabled']);
+    expect(created).toMatchObject({ code: 0, stdout: 'created y  enabled  on for everyone\n', stderr: `phasegate: created a new store in ${store}\n` });
+    expect((await phasegate(store, ['flag', 'create', 'z', '--state', 'enabled'])).stderr).toBe('');
+  });
+
+  it('phasegate init creates the store explicitly and is harmless on an existing one', async () => {
+    const store = freshStore();
+    expect(await phasegate(store, ['init'])).toMatchObject({ code: 0, stdout: `created a new store in ${store}\n` });
+    expect((await phasegate(store, ['status'])).code).toBe(0);
+    expect(await phasegate(store, ['init'])).toMatchObject({ code: 0, stdout: `a store already exists in ${store}\n` });
+    const notDirectory = join(store, 'flags.txt');
+    writeFileSync(notDirectory, 'x');
+    expect(await phasegate(notDirectory, ['flag', 'list'])).toMatchObject({ code: 1, stderr: `phasegate: The store ${notDirectory} is a file, not a store directory\n` });
+  });
+
+  it('--version prints the version instead of an unknown-option error', async () => {
+    const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(await phasegate('', ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('--percentage -5 gives the validation error, not "argument is ambiguous"', async () => {
+    const store = freshStore();
+    await phasegate(store, ['init']);
+    await expectUserError(store, ['flag', 'create', 'y', '--state', 'rollout', '--percentage', '-5'], /^phasegate: Invalid flag: strategy\.percentage: must be at least 0$/m);
+    expect((await phasegate(store, ['metric', 'record', 'latency_delta', '-2.5'])).stdout).toBe('recorded latency_delta = -2.5\n');
+  });
+
+  it('--json errors are JSON on stderr with a code, not plain text', async () => {
+    const store = freshStore();
+    await phasegate(store, ['init']);
+    const missing = await phasegate(store, ['flag', 'show', 'ghost', '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toEqual({ error: { code: 'NOT_FOUND', message: "Flag 'ghost' not found", exitCode: 1 } });
+    const usage = await phasegate(store, ['flag', 'list', '--cap', '3', '--json']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stderr)).toMatchObject({ error: { code: 'USAGE', exitCode: 2 } });
+    expect(usage.stdout).toBe('');
+  });
+
+  it('flag create --percentage 10 without --state says the flag is created disabled', async () => {
+    const store = freshStore();
+    const result = await phasegate(store, ['flag', 'create', 'x', '--percentage', '10']);
+    expect(result.stdout).toBe(
+      'created x  disabled  off for everyone\nnote: x is disabled, so its 10% applies only once its state is rollout or beta: phasegate flag set x --state rollout\n',
+    );
+  });
+
+  it('enabled flags no longer display as "0%"', async () => {
+    const store = freshStore();
+    await phasegate(store, ['flag', 'create', 'on', '--state', 'enabled']);
+    await phasegate(store, ['flag', 'create', 'half', '--state', 'rollout', '--percentage', '50']);
+    expect((await phasegate(store, ['flag', 'list'])).stdout).toBe('half  rollout  50%\non  enabled  on for everyone\n');
+    expect((await phasegate(store, ['flag', 'show', 'on'])).stdout).toMatch(/^state: {8}enabled \(on for everyone\)$/m);
+    const status = (await phasegate(store, ['status'])).stdout;
+    expect(status).toMatch(/^ {2}on +enabled +on for everyone$/m);
+    expect(status).not.toMatch(/ 0%/);
+  });
+
+  it("holding a planned release no longer says it cannot move to 'be held'", async () => {
+    const store = freshStore();
+    await phasegate(store, ['release', 'plan', '1.0.0', '--type', 'minor']);
+    await expectUserError(store, ['release', 'hold', '1.0.0', '--reason', 'review'], /^phasegate: Cannot move release 1\.0\.0 from 'planned' to 'held': only a release in progress, testing or staging can be held$/m);
+  });
+
+  it.each([
+    [['flag', 'list', '--email', 'x', '--cap', '3'], "'flag list' does not take --email, --cap"],
+    [['flag', 'eval', 'x', '--percentage', '5'], "'flag eval' does not take --percentage; it takes --user, --ring, --access-level"],
+    [['status', '--reason', 'x'], "'status' does not take --reason"],
+    [['release', 'list', 'extra'], "unexpected argument 'extra'"],
+    [['ea', 'feature', 'remove', 'x'], "unknown ea feature command 'remove'; use one of create, update, list"],
+  ])('options of one command are no longer accepted by others: %j exits 2 naming them', async (args, message) => {
+    const store = freshStore();
+    const result = await phasegate(store, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`phasegate: ${message}`);
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('no raw ENOENT or ioredis retry message reaches the user', async () => {
+    const store = freshStore();
+    await phasegate(store, ['init']);
+    const out = join(store, 'missing-folder', 'dash.html');
+    expect(await phasegate(store, ['dashboard', '--out', out])).toMatchObject({
+      code: 1,
+      stderr: `phasegate: Cannot write the dashboard to ${out}: the folder ${join(store, 'missing-folder')} does not exist\n`,
+    });
+    const redis = await phasegate('', ['flag', 'list', '--redis', 'redis://127.0.0.1:9']);
+    expect(redis).toMatchObject({ code: 1, stderr: 'phasegate: Cannot reach Redis at redis://127.0.0.1:9: the connection was refused. Is the server running and the URL right?\n' });
+    const postgres = await phasegate('', ['flag', 'list', '--postgres', 'postgres://me:secret@127.0.0.1:9/db']);
+    expect(postgres.code).toBe(1);
+    expect(postgres.stderr).toBe('phasegate: Cannot use PostgreSQL at postgres://me:***@127.0.0.1:9/db: the connection was refused. Is the server running and the URL right?\n');
   });
 });

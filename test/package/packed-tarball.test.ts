@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 const root = resolve(import.meta.dirname, '../..');
 let project: string;
+let tarball: string;
+/** A second consumer with only the runtime dependencies installed: no fast-check, ioredis, pg. */
+let bare: string;
+const RUNTIME_DEPENDENCIES = ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited'];
 
 function run(file: string): string {
   return execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8' });
@@ -18,20 +22,27 @@ function run(file: string): string {
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'phasegate-pack-'));
-  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: root, encoding: 'utf8' });
+  bare = mkdtempSync(join(tmpdir(), 'phasegate-pack-bare-'));
+  // --ignore-scripts: `prepare` would rebuild dist/ while other test files use it; npm test built it already.
+  const output = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', project], { cwd: root, encoding: 'utf8' });
   const [{ filename }] = JSON.parse(output.slice(output.indexOf('['))) as [{ filename: string }];
-  const installed = join(project, 'node_modules', 'phasegate');
-  mkdirSync(installed, { recursive: true });
-  execFileSync('tar', ['-xzf', join(project, filename), '-C', installed, '--strip-components=1']);
-  for (const dependency of ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', 'fast-check', 'pure-rand', 'ioredis', 'pg', '@openfeature/server-sdk', '@openfeature/core', 'better-sqlite3', 'bindings', 'file-uri-to-path']) {
-    mkdirSync(join(project, 'node_modules', dependency, '..'), { recursive: true });
-    symlinkSync(join(root, 'node_modules', dependency), join(project, 'node_modules', dependency), 'dir');
-  }
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  tarball = join(project, filename);
+  const install = (into: string, dependencies: readonly string[]) => {
+    const installed = join(into, 'node_modules', 'phasegate');
+    mkdirSync(installed, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+    for (const dependency of dependencies) {
+      mkdirSync(join(into, 'node_modules', dependency, '..'), { recursive: true });
+      symlinkSync(join(root, 'node_modules', dependency), join(into, 'node_modules', dependency), 'dir');
+    }
+    writeFileSync(join(into, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  };
+  install(project, [...RUNTIME_DEPENDENCIES, 'fast-check', 'pure-rand', 'ioredis', 'pg', '@openfeature/server-sdk', '@openfeature/core', 'better-sqlite3', 'bindings', 'file-uri-to-path']);
+  install(bare, RUNTIME_DEPENDENCIES);
 }, 120_000);
 
 afterAll(() => {
-  if (project) rmSync(project, { recursive: true, force: true });
+  for (const directory of [project, bare]) if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 describe('the published package', () => {
@@ -45,6 +56,78 @@ describe('the published package', () => {
     expect(files).toContain(join('docs', 'bucketing.md'));
     expect(files.some((file) => file.startsWith('src') || file.startsWith('test'))).toBe(false);
   });
+
+  it('ships the MIT LICENSE that package.json names (it had none)', () => {
+    const license = readFileSync(join(project, 'node_modules', 'phasegate', 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 phasegate contributors\n/);
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toBe(license);
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).license).toBe('MIT');
+  });
+
+  it('ships no source maps pointing at unshipped sources, and no unused dist/cli/main.cjs', () => {
+    const files = readdirSync(join(project, 'node_modules', 'phasegate'), { recursive: true }).map(String);
+    expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    expect(files.filter((file) => file.startsWith(`${join('dist', 'cli')}${sep}`))).toEqual([join('dist', 'cli', 'main.js')]);
+    const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'phasegate', 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ phasegate: './dist/cli/main.js' });
+    const cli = spawnSync(process.execPath, [join(project, 'node_modules', 'phasegate', 'dist', 'cli', 'main.js'), '--version'], { encoding: 'utf8' });
+    expect(cli.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+
+  it('createTestGate from phasegate/testing loads without fast-check installed; the arbitraries say to install it', () => {
+    expect(existsSync(join(bare, 'node_modules', 'fast-check'))).toBe(false);
+    writeFileSync(
+      join(bare, 'testing.mjs'),
+      `import { createTestGate, userIdArbitrary } from 'phasegate/testing';
+       const gate = createTestGate({ forced: { 'new-checkout': true } });
+       let message = '';
+       try { userIdArbitrary(); } catch (error) { message = error.message; }
+       console.log(JSON.stringify([gate.isEnabled('new-checkout'), message]));`,
+    );
+    writeFileSync(
+      join(bare, 'testing.cjs'),
+      `const { createTestGate, flagArbitrary } = require('phasegate/testing');
+       let message = '';
+       try { flagArbitrary(); } catch (error) { message = error.message; }
+       console.log(JSON.stringify([createTestGate({ forced: { x: false } }).isEnabled('x'), message]));`,
+    );
+    const hint = "phasegate's arbitraries need fast-check, which is not installed: run 'npm install --save-dev fast-check'";
+    expect(JSON.parse(execFileSync(process.execPath, ['testing.mjs'], { cwd: bare, encoding: 'utf8' }))).toEqual([true, hint]);
+    expect(JSON.parse(execFileSync(process.execPath, ['testing.cjs'], { cwd: bare, encoding: 'utf8' }))).toEqual([false, hint]);
+  });
+
+  it('the arbitraries work with fast-check installed, mixed with the test file\'s own fast-check', () => {
+    writeFileSync(
+      join(project, 'arbitraries.mjs'),
+      `import fc from 'fast-check';
+       import { flagArbitrary, userIdArbitrary } from 'phasegate/testing';
+       let runs = 0;
+       fc.assert(fc.property(flagArbitrary(), fc.array(userIdArbitrary(), { maxLength: 3 }), (flag, users) => { runs++; return typeof flag.key === 'string' && users.length <= 3; }), { numRuns: 25 });
+       console.log(runs);`,
+    );
+    expect(run('arbitraries.mjs').trim()).toBe('25');
+  });
+
+  it('the CLI says which package to install instead of printing a missing-module error', () => {
+    const cli = join(bare, 'node_modules', 'phasegate', 'dist', 'cli', 'main.js');
+    for (const [option, url, peer] of [
+      ['--redis', 'redis://127.0.0.1:9', 'ioredis'],
+      ['--postgres', 'postgres://127.0.0.1:9/x', 'pg'],
+    ] as const) {
+      const result = spawnSync(process.execPath, [cli, 'flag', 'list', option, url], { cwd: bare, encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`phasegate: ${option} needs the '${peer}' package, which is not installed: run 'npm install ${peer}'\n`);
+    }
+  });
+
+  it('has types that resolve in every mode attw checks, node10 included', () => {
+    const attw = join(root, 'node_modules', '.bin', 'attw');
+    const result = spawnSync(attw, [tarball, '--format', 'json'], { cwd: project, encoding: 'utf8' });
+    const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } };
+    expect(report.analysis.problems).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './testing', './redis', './postgres', './openfeature']));
+    expect(result.status).toBe(0);
+  }, 120_000);
 
   it('imports from ESM and evaluates', () => {
     writeFileSync(

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,6 +16,9 @@ import {
   type Store,
 } from '../../src/index.js';
 import { userIds } from '../helpers.js';
+import { temporaryDirectories } from '../support/temp.js';
+
+const scratch = temporaryDirectories('releases');
 
 const START = Date.UTC(2026, 2, 2);
 
@@ -369,7 +370,7 @@ describe('illegal transitions', () => {
 
 describe('persistence', () => {
   it('a restart mid-rollout resumes in the same phase at the same percentage', async () => {
-    const directory = join(mkdtempSync(join(tmpdir(), 'phasegate-releases-')), 'store');
+    const directory = join(scratch(), 'store');
     const clock = new ManualClock(START);
     const first = await createPhasegate({ store: new FileStore(directory), clock });
     await first.releases.plan({ version: '5.0.0', type: 'major', features: ['f'] });

@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Collections, FileStore, createPhasegate, type Store } from '../../src/index.js';
@@ -8,8 +7,11 @@ import { runStorageConformance } from '../../src/testing/index.js';
 import { makeFlag } from '../helpers.js';
 import { followsThroughNotification } from './outage.js';
 import { hammerFromProcesses, raceFromProcesses } from './shared-state.js';
+import { temporaryDirectories } from '../support/temp.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'phasegate-file-conformance-'));
+const scratch = temporaryDirectories('file');
+
+const directory = scratch();
 /** Rewrites one record's version in the collection's current file, as a hand edit would. */
 async function corruptVersion(store: Store, collection: string, key: string, version: number): Promise<void> {
   const file = (await (store as FileStore).currentFileOf(collection))!;
@@ -24,7 +26,7 @@ runStorageConformance(() => new FileStore(directory), {
   test: { describe, it, expect, afterEach },
 });
 
-const freshDirectory = () => join(mkdtempSync(join(tmpdir(), 'phasegate-file-')), 'store');
+const freshDirectory = () => join(scratch(), 'store');
 
 const pausedWriterScript = new URL('../support/paused-writer.mjs', import.meta.url).pathname;
 
@@ -190,8 +192,7 @@ describe('FileStore on disk', () => {
     const store = new FileStore(dir);
     // Before every round: the lock file an older phasegate, killed while holding it, left behind.
     // (Today's FileStore has no lock to go stale; with the pid-checked lock, 11-17 rounds in 100 had two winners.)
-    const scratch = mkdtempSync(join(tmpdir(), 'phasegate-race-'));
-    await raceFromProcesses(store, 'file', dir, scratch, { beforeRound: () => writeFileSync(join(dir, '.lock'), '999999999\n') });
+    await raceFromProcesses(store, 'file', dir, scratch(), { beforeRound: () => writeFileSync(join(dir, '.lock'), '999999999\n') });
   });
 
   it('a writer paused mid-write cannot land its write over writes acknowledged meanwhile', async () => {

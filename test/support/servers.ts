@@ -63,7 +63,12 @@ export class RedisServer {
       throw new Error('redis-server is not installed: these tests need a real server (apt-get install redis-server; .ci/run does this)');
     }
     const server = new RedisServer(await freePort(), persistence);
-    await server.resume();
+    try {
+      await server.resume();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 
@@ -154,8 +159,14 @@ export class PostgresServer {
       chownSync(directory, uid, gid);
     }
     const server = new PostgresServer(await freePort(), directory, asPostgres);
-    server.run('initdb', ['-D', join(directory, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    server.resume();
+    try {
+      server.run('initdb', ['-D', join(directory, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+      server.resume();
+    } catch (error) {
+      // A cluster that did not start leaves no temp directory behind.
+      server.stop();
+      throw error;
+    }
     return server;
   }
 

@@ -1,13 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Duration, bucketOf, thresholdFor } from '../../src/index.js';
+import { Duration, ManualClock, MemoryStore, ValidationError, bucketOf, createPhasegate, thresholdFor } from '../../src/index.js';
 import {
   RolloutAssertionError,
   assertExposureWithinPlan,
   assertFeatureDependency,
   assertMonotonicExposure,
   assertStableAssignment,
+  contextArbitrary,
   createTestGate,
+  flagArbitrary,
   rolloutPlanArbitrary,
   simulateRollout,
   userIdArbitrary,
@@ -181,6 +183,55 @@ describe('createTestGate', () => {
     expect(gate.enabledFlags()).toEqual(['b']);
     gate.reset();
     expect(gate.enabledFlags()).toEqual(['a']);
+  });
+
+  it('accepts flags as flags.create takes them (it wanted complete stored records)', () => {
+    const gate = createTestGate({
+      flags: [
+        { key: 'new-checkout', state: 'rollout', strategy: { type: 'percentage', percentage: 12.5 } },
+        { key: 'dark-mode', state: 'enabled' },
+        { key: 'off-by-default' },
+      ],
+    });
+    expect(gate.evaluate('new-checkout', { userId: 'u-42' })).toMatchObject({ enabled: false, reason: 'OUTSIDE_PERCENTAGE', bucket: 17353 });
+    expect(gate.isEnabled('new-checkout', { userId: 'user@example.com' })).toBe(true);
+    expect(gate.enabledFlags({ userId: 'u-42' })).toEqual(['dark-mode']);
+    // Complete records (as flags.list() returns them) still work.
+    // They survive the client's first load and can be changed through the API.
+    expect(createTestGate({ flags: [makeFlag({ key: 'x', state: 'enabled' })] }).isEnabled('x')).toBe(true);
+  });
+
+  it('keeps the given flags after an await (they vanished once the empty store had loaded)', async () => {
+    const gate = createTestGate({ flags: [{ key: 'dark-mode', state: 'enabled' }] });
+    await gate.ready;
+    expect(gate.isEnabled('dark-mode')).toBe(true);
+    await gate.flags.update('dark-mode', { state: 'disabled' });
+    expect(gate.isEnabled('dark-mode')).toBe(false);
+    expect(() => createTestGate({ flags: [{ key: 'a' }, { key: 'a' }] })).toThrow(/a: is given twice/);
+  });
+
+  it('rejects an invalid flag with the field and the rule', () => {
+    expect(() => createTestGate({ flags: [{ key: 'x', strategy: { type: 'percentage', percentage: 140 } }] })).toThrow(ValidationError);
+    expect(() => createTestGate({ flags: [{ key: 'x', strategy: { type: 'percentage', percentage: 140 } }] })).toThrow(/strategy\.percentage: must be at most 100/);
+  });
+
+  it('answers exactly as a real client after flags.create with the same input, for any flag and context', async () => {
+    await fc.assert(
+      fc.asyncProperty(flagArbitrary(), fc.array(contextArbitrary(), { minLength: 1, maxLength: 10 }), async (flag, contexts) => {
+        const { hashVersion: _version, createdAt: _created, updatedAt: _updated, ...input } = flag;
+        const clock = new ManualClock(Date.UTC(2026, 0, 1));
+        const test = createTestGate({ flags: [input], clock });
+        const real = await createPhasegate({ store: new MemoryStore(), clock });
+        try {
+          await real.flags.create(input);
+          for (const context of contexts) expect(test.evaluate(flag.key, context)).toEqual(real.evaluate(flag.key, context));
+        } finally {
+          await real.close();
+          await test.close();
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 
