@@ -62,6 +62,7 @@ describe('phasegate segment and flag rule', () => {
 
   it('reports bad condition syntax and bad values as usage or validation errors, writing nothing', async () => {
     const store = join(root, 'bad');
+    expect((await phasegate(store, ['init'])).code).toBe(0);
     const syntax = await phasegate(store, ['segment', 'create', 'x', '--when', 'country LIKE DE']);
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toContain("unknown operator 'LIKE'");

@@ -20,11 +20,15 @@ const NOT_RUN = /^<!--\s*not-run:\s*(.+?)\s*-->$/;
 /**
  * The shell and TypeScript blocks of a Markdown file, in order. Blocks in other languages (or
  * none: output samples) are not returned. A block is skipped by the runner only when the line
- * right above its fence is `<!-- not-run: why -->`; the docs test lists every such block.
+ * right above its fence is `<!-- not-run: why -->`; the docs test lists every such block. A
+ * TypeScript block without imports continues the ones before it and runs together with them.
  */
 export function codeBlocks(root: string, file: string): CodeBlock[] {
   const lines = readFileSync(`${root}/${file}`, 'utf8').split('\n');
   const blocks: CodeBlock[] = [];
+  // A TypeScript block with no import of its own carries on from the blocks before it (a guide
+  // that builds one `gate` step by step): it runs with them, from the last block that imports.
+  let chain = '';
   for (let i = 0; i < lines.length; i++) {
     const open = /^(\s*)(`{3,}|~{3,})\s*([\w+-]*)/.exec(lines[i]!);
     if (!open) continue;
@@ -37,7 +41,12 @@ export function codeBlocks(root: string, file: string): CodeBlock[] {
     const language = LANGUAGES[info!.toLowerCase()];
     if (!language) continue;
     const marker = NOT_RUN.exec(lines[start - 1]?.trim() ?? '');
-    blocks.push({ file, line: start + 1, index: blocks.length + 1, language, code: `${body.join('\n')}\n`, notRun: marker?.[1] });
+    let code = `${body.join('\n')}\n`;
+    if (language === 'ts' && !marker) {
+      chain = /^\s*import\s/m.test(code) ? code : `${chain}${code}`;
+      code = chain;
+    }
+    blocks.push({ file, line: start + 1, index: blocks.length + 1, language, code, notRun: marker?.[1] });
   }
   return blocks;
 }
