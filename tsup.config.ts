@@ -11,6 +11,7 @@ export default defineConfig({
     'schemas/index': 'src/schemas/index.ts',
     'dashboard/index': 'src/dashboard/index.ts',
     'internals/index': 'src/internals/index.ts',
+    'console/index': 'src/console/index.ts',
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],

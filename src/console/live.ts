@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FlagChange } from '../events.js';
+import type { Phasegate } from '../phasegate.js';
+import { Collections, type StoreEvent } from '../storage/store.js';
+
+/** One change as sent to the browser: which record moved, never its contents beyond a summary. */
+export interface LiveChange {
+  /** Sequence number of this console's feed (the SSE `id`). */
+  readonly seq: number;
+  readonly collection: string;
+  readonly key: string;
+  /** For flags: the state after the change (`deleted` when it went away). */
+  readonly state?: string;
+  /** For flags with a percentage strategy: the percentage after the change. */
+  readonly percentage?: number;
+  /** For flags: when the flag was last written (epoch ms). */
+  readonly updatedAt?: number;
+  /** For other collections: the store version after the change (0 after a delete). */
+  readonly version?: number;
+}
+
+/** Limits of the live feed. */
+export interface LiveFeedOptions {
+  /** At most this many browsers follow at once; more get 503. Default 500. */
+  readonly maxClients?: number;
+  /** A client whose unsent data grows past this many bytes is disconnected (it reconnects and reloads). Default 1 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Comment lines keep proxies from closing idle streams. Default 15 s. */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Server-Sent Events for the console. Flag changes come from the client's own `flag:changed`
+ * events (so the page re-renders from a snapshot that already has them); releases, members,
+ * alerts and audit entries come straight from the store's change notifications, because the
+ * client only follows flags. Metric writes are frequent and mostly noise to a reader, so they
+ * are not forwarded: the pages re-read metrics whenever anything else changes.
+ */
+export class LiveFeed {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly maxClients: number;
+  private readonly maxBufferedBytes: number;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private readonly stop: Array<() => void> = [];
+  private seq = 0;
+
+  constructor(gate: Phasegate, options: LiveFeedOptions = {}) {
+    this.maxClients = options.maxClients ?? 500;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    const onFlag = (change: FlagChange) => {
+      const flag = change.flag;
+      this.broadcast({
+        collection: Collections.flags,
+        key: change.key,
+        state: flag?.state ?? 'deleted',
+        ...(flag?.strategy.type === 'percentage' ? { percentage: flag.strategy.percentage } : {}),
+        ...(flag ? { updatedAt: flag.updatedAt } : {}),
+      });
+    };
+    gate.events.on('flag:changed', onFlag);
+    this.stop.push(() => gate.events.off('flag:changed', onFlag));
+    this.stop.push(
+      gate.store.subscribe((event: StoreEvent) => {
+        if (event.type === 'status') {
+          this.send('store', { available: event.available });
+          return;
+        }
+        if (event.collection === Collections.flags || event.collection === Collections.metrics) return;
+        this.broadcast({ collection: event.collection, key: event.key, version: event.version });
+      }),
+    );
+    this.heartbeat = setInterval(() => this.write(': keepalive\n\n'), options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref?.();
+  }
+
+  /** Number of browsers following. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Starts an event stream on `res`; refuses with 503 when the feed is full. */
+  attach(req: IncomingMessage, res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+    if (this.clients.size >= this.maxClients) {
+      res.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
+      res.end(`The console's live feed already has ${this.maxClients} followers; try again shortly.\n`);
+      return;
+    }
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Tell the browser how soon to reconnect, and flush the headers through any proxy.
+    res.write(`retry: 1000\n: connected\n\n`);
+    this.clients.add(res);
+    const drop = () => this.clients.delete(res);
+    req.on('close', drop);
+    res.on('close', drop);
+    res.on('error', drop);
+  }
+
+  private broadcast(change: Omit<LiveChange, 'seq'>): void {
+    const seq = ++this.seq;
+    this.send('change', { seq, ...change }, seq);
+  }
+
+  private send(event: string, data: unknown, id?: number): void {
+    this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private write(chunk: string): void {
+    for (const res of this.clients) {
+      // A reader that stopped reading must not make the host hold its backlog forever.
+      if (res.writableLength > this.maxBufferedBytes) {
+        this.clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      try {
+        res.write(chunk);
+      } catch {
+        this.clients.delete(res);
+      }
+    }
+  }
+
+  /** Ends every stream and stops listening. */
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const stop of this.stop.splice(0)) stop();
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}
