@@ -19,7 +19,11 @@ import { metricCommands } from './metric-commands.js';
 import { gatherOverview } from './overview.js';
 import { releaseCommands } from './release-commands.js';
 import { renderStatus } from './status-screen.js';
-import { HELP, UsageError } from './usage.js';
+import { audit, AUDIT_HELP } from './audit-command.js';
+import { serve, SERVE_HELP } from './serve-command.js';
+import { HELP as GROUP_HELP, UsageError } from './usage.js';
+
+const HELP: Readonly<Record<string, string>> = { ...GROUP_HELP, serve: SERVE_HELP, audit: AUDIT_HELP };
 
 const OPTIONS = {
   store: { type: 'string' },
@@ -56,6 +60,13 @@ const OPTIONS = {
   'window-hours': { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'allow-actions': { type: 'boolean' },
+  key: { type: 'string' },
+  actor: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
 } as const;
 
 const GROUPS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
@@ -78,7 +89,10 @@ const dashboard: Command = async ({ gate, options, out }) => {
   out(`dashboard written to ${path}`, { path });
 };
 
-async function openStore(options: Options): Promise<Store> {
+/** Commands without a group: `phasegate status`, `phasegate serve`, ... */
+const TOP_LEVEL: Readonly<Record<string, Command>> = { status, dashboard, serve, audit };
+
+async function openStore(options: Options, watch: boolean): Promise<Store> {
   const chosen = ['store', 'redis', 'postgres'].filter((name) => typeof options[name] === 'string');
   if (chosen.length > 1) throw new UsageError('choose one of --store, --redis and --postgres');
   if (typeof options.redis === 'string') {
@@ -94,7 +108,7 @@ async function openStore(options: Options): Promise<Store> {
   const directory = typeof options.store === 'string' ? options.store : process.env.PHASEGATE_STORE || './.phasegate';
   // SQLite when better-sqlite3 is installed (a directory already holding FileStore data stays a FileStore).
   const { openEmbeddedStore } = await import('../sqlite/index.js');
-  return openEmbeddedStore(directory, { watch: false });
+  return openEmbeddedStore(directory, { watch });
 }
 
 function clockFrom(options: Options): Clock {
@@ -127,12 +141,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     let command: Command;
     let args: string[];
-    if (first === 'status' || first === 'dashboard') {
+    const topLevel = Object.hasOwn(TOP_LEVEL, first) ? TOP_LEVEL[first] : undefined;
+    if (topLevel) {
       if (options.help) {
         process.stdout.write(`${HELP[first]}\n`);
         return 0;
       }
-      command = first === 'status' ? status : dashboard;
+      command = topLevel;
       args = [second, ...rest].filter((a): a is string => a !== undefined);
     } else {
       const commands = GROUPS[first];
@@ -147,7 +162,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       args = rest;
     }
     const clock = clockFrom(options);
-    const store = await openStore(options);
+    // The console follows changes made by other processes; one-shot commands need no watcher.
+    const store = await openStore(options, command === serve);
     let gate;
     try {
       gate = await createPhasegate({ store, clock });
