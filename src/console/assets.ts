@@ -31,8 +31,8 @@ th { color: var(--muted); font-weight: 600; }
 .state-enabled, .healthy, .on { color: var(--good); } .state-disabled, .off { color: var(--muted); }
 .warning { color: var(--warn); } .critical, .error { color: var(--bad); }
 figure.chart { margin: 0 0 14px; } figcaption { font-weight: 600; margin-bottom: 4px; }
-svg { width: 100%; height: auto; display: block; } svg.gauge { width: 164px; display: inline-block; vertical-align: middle; }
-svg text { font-size: 12px; fill: var(--muted); }
+svg { width: 100%; max-width: 640px; height: auto; display: block; } svg.gauge { width: 164px; display: inline-block; vertical-align: middle; }
+svg text { font-size: 13px; fill: var(--muted); }
 .axis { stroke: var(--line); stroke-width: 1.5; }
 .plan { fill: none; stroke: var(--plan); stroke-dasharray: 6 4; stroke-width: 2; }
 .actual, .values { fill: none; stroke: var(--accent); stroke-width: 2.5; }

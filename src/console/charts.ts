@@ -8,9 +8,11 @@ import { html, round2, type SafeHtml } from './html.js';
  * 400 px), and take their colours from CSS classes, so dark mode is the stylesheet's business.
  */
 
-const WIDTH = 640;
-const HEIGHT = 240;
-const PAD = { left: 44, right: 12, top: 24, bottom: 34 } as const;
+// A small viewBox: at 400 px the text is drawn near its nominal size; wider screens scale it up
+// (the stylesheet caps the width).
+const WIDTH = 420;
+const HEIGHT = 210;
+const PAD = { left: 40, right: 10, top: 22, bottom: 30 } as const;
 
 type Point = readonly [number, number];
 
@@ -124,8 +126,8 @@ export function barChart(name: string, caption: string, bars: ReadonlyArray<read
   const max = Math.max(1, ...bars.map(([, n]) => n));
   const rows = bars.map(([label, count], index) => {
     const y = 6 + index * rowHeight;
-    const width = (count / max) * (WIDTH - 230);
-    return html`<text x="130" y="${y + 16}" text-anchor="end">${label}</text><rect class="bar" data-bar="${label}" x="140" y="${y + 4}" width="${width.toFixed(1)}" height="16"/><text x="${(146 + width).toFixed(1)}" y="${y + 16}">${count}</text>`;
+    const width = (count / max) * (WIDTH - 150);
+    return html`<text x="90" y="${y + 16}" text-anchor="end">${label}</text><rect class="bar" data-bar="${label}" x="98" y="${y + 4}" width="${width.toFixed(1)}" height="16"/><text x="${(104 + width).toFixed(1)}" y="${y + 16}">${count}</text>`;
   });
   return html`<figure class="chart"><figcaption>${caption}</figcaption><svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${caption}" data-chart="${name}">${rows}</svg></figure>`;
 }

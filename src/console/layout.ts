@@ -26,8 +26,8 @@ export function layout(ctx: PageContext, title: string, body: SafeHtml): SafeHtm
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${title} · phasegate console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.base}/assets/console.css">
 <script src="${ctx.base}/assets/console.js" defer></script>
 </head>

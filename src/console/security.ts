@@ -12,7 +12,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not `no-referrer`: with it, browsers send `Origin: null` on the console's own form posts.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
@@ -59,11 +60,13 @@ function header(req: IncomingMessage, name: string): string | undefined {
  */
 export function crossSiteReason(req: IncomingMessage, trustedOrigins: readonly string[]): string | undefined {
   const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin') return `the request came from another site (Sec-Fetch-Site: ${site})`;
+  // Browsers set Sec-Fetch-Site themselves (pages cannot forge it): when present, it decides.
+  if (site === 'same-origin') return undefined;
   const origin = header(req, 'origin');
+  if (origin !== undefined && trustedOrigins.includes(origin)) return undefined;
+  if (site !== undefined) return `the request came from another site (Sec-Fetch-Site: ${site})`;
   if (origin === undefined) return undefined;
   if (origin === 'null') return 'the request has an opaque origin (Origin: null)';
-  if (trustedOrigins.includes(origin)) return undefined;
   let host: string;
   try {
     host = new URL(origin).host;
