@@ -114,6 +114,7 @@ export class AuditLog {
   private readonly clock: Clock;
   private readonly maxAgeMs: number;
   private readonly maxEntries: number;
+  private readonly pruneEvery: number;
   private sequence = 0;
   private writesSincePrune = 0;
 
@@ -126,6 +127,9 @@ export class AuditLog {
     if (!(this.maxAgeMs > 0) || !Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
       throw new ValidationError('audit retention', [{ path: '', message: 'maxAgeMs must be > 0 and maxEntries a whole number >= 1' }]);
     }
+    // Pruning costs a count and a list: do it every tenth of the limit (at most every 50 writes),
+    // so the log never holds more than maxEntries plus one interval.
+    this.pruneEvery = Math.max(1, Math.min(50, Math.floor(this.maxEntries / 10)));
   }
 
   /**
@@ -147,9 +151,10 @@ export class AuditLog {
       changes,
     };
     await this.store.put(AUDIT_COLLECTION, entry.id, entry, 0);
-    if (++this.writesSincePrune >= 50 || this.sequence === 1) {
+    if (++this.writesSincePrune >= this.pruneEvery || this.sequence === 1) {
       this.writesSincePrune = 0;
-      await this.prune();
+      // The entry is written: a failed prune must not make it look lost. The next prune catches up.
+      await this.prune().catch(() => {});
     }
     return entry;
   }

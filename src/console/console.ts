@@ -227,6 +227,7 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
   }
 
   async function act(req: MountedRequest, res: ServerResponse, ctx: PageContext): Promise<void> {
+    if (!authorize) throw new ConsoleHttpError(403, 'Refused', 'This console is read-only: createConsole was given no authorize hook, so no action is allowed. Nothing was changed.');
     const crossSite = crossSiteReason(req, trustedOrigins);
     if (crossSite) throw new ConsoleHttpError(403, 'Refused', `Cross-site request refused: ${crossSite}. Nothing was changed.`);
     const form = await readForm(req);

@@ -126,9 +126,9 @@ describe('phasegate/console in a real browser', () => {
       const funnel = await page.locator('svg[data-chart="early-access-funnel"]').boundingBox();
       expect(funnel!.width).toBeGreaterThan(width === 400 ? 300 : 400);
       // Nothing but the table scrollers may be wider than the screen.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
       if (scheme === 'dark') {
-        const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
         expect(background).toBe('rgb(17, 21, 28)');
       }
       await page.screenshot({ path: join(output, `console-overview-${width}-${scheme}.png`), fullPage: true });
@@ -155,14 +155,14 @@ describe('phasegate/console in a real browser', () => {
     const { page, problems } = await newPage();
     await page.goto(`${base}/`);
     await page.waitForSelector('#live-status.connected');
-    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    await page.evaluate('window.__sameDocument = true');
     const started = Date.now();
     await writer.flags.update('vip-list', { state: 'enabled' });
     await page.waitForSelector('tr[data-flag="vip-list"] [data-state="enabled"]', { timeout: 1000 });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(1000);
     // Same document: it was updated in place, not reloaded.
-    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
     await page.screenshot({ path: join(output, 'console-live.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
@@ -286,7 +286,7 @@ describe('phasegate/console in a real browser', () => {
     for (const path of ['/flags/new-checkout', '/flags/canary-only', '/releases/2.0.0', '/members/u-2', '/']) {
       await page.goto(`${base}${path}`);
       await page.waitForLoadState('load');
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
       expect(await page.locator('b.injected').count()).toBe(0);
     }
     await page.goto(`${base}/flags/new-checkout`);
