@@ -56,6 +56,9 @@ export interface ConsoleHandler {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Rendered pages shared between requests, at most, and for at most this long. */
+const PAGE_CACHE_ENTRIES = 100;
+const PAGE_CACHE_MS = 500;
 
 class ConsoleHttpError extends Error {
   constructor(
@@ -185,6 +188,21 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
     send(res, status, 'text/html; charset=utf-8', markup.value);
   }
 
+  // Every open browser re-fetches its page after a change: one render serves all of them
+  // while nothing else changes (same generation), for at most PAGE_CACHE_MS so counts stay fresh.
+  const rendered = new Map<string, { generation: number; at: number; markup: Promise<SafeHtml> }>();
+  function shared(key: string, render: () => Promise<SafeHtml>): Promise<SafeHtml> {
+    const now = Date.now();
+    const hit = rendered.get(key);
+    if (hit && hit.generation === live.generation && now - hit.at < PAGE_CACHE_MS) return hit.markup;
+    const markup = render();
+    rendered.delete(key);
+    rendered.set(key, { generation: live.generation, at: now, markup });
+    if (rendered.size > PAGE_CACHE_ENTRIES) rendered.delete(rendered.keys().next().value!);
+    markup.catch(() => rendered.delete(key));
+    return markup;
+  }
+
   async function route(req: MountedRequest, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
     const where = locate(req, basePath);
     if (!where) {
@@ -210,20 +228,27 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
         }
         const verdict = await allowed(req, { kind: 'view', readOnly: true, path: where.path });
         if (verdict !== true) throw new ConsoleHttpError(403, 'Refused', verdict);
-        if (segments.length === 0) return page(res, 200, await overviewPage(ctx, sources));
         if (segments[0] === 'events' && segments.length === 1) return live.attach(req, res, SECURITY_HEADERS);
-        if (segments[0] === 'flags' && segments.length === 2) return page(res, 200, await flagPage(ctx, sources, decodeSegment(segments[1]!)));
-        if (segments[0] === 'releases' && segments.length === 2) return page(res, 200, await releasePage(ctx, sources, decodeSegment(segments[1]!)));
-        if (segments[0] === 'members' && segments.length === 1) return page(res, 200, await membersPage(ctx, sources));
-        if (segments[0] === 'members' && segments.length === 2) return page(res, 200, await memberPage(ctx, sources, decodeSegment(segments[1]!)));
-        if (segments[0] === 'audit' && segments.length === 1) return page(res, 200, await auditPage(ctx, sources));
-        throw new ConsoleHttpError(404, 'Not found', `There is no console page at '${where.path}'.`);
+        const render = pageFor(segments, ctx);
+        if (!render) throw new ConsoleHttpError(404, 'Not found', `There is no console page at '${where.path}'.`);
+        return page(res, 200, await shared(`${where.base}${where.path}?${where.query}`, render));
       }
       if (method === 'POST' && where.path === '/actions') return await act(req, res, ctx);
       throw new ConsoleHttpError(405, 'Method not allowed', `${method} is not supported here: pages are read with GET and actions posted to ${where.base}/actions.`);
     } catch (error) {
       failed(res, ctx, error);
     }
+  }
+
+  function pageFor(segments: readonly string[], ctx: PageContext): (() => Promise<SafeHtml>) | undefined {
+    const [section, item] = segments;
+    if (segments.length === 0) return () => overviewPage(ctx, sources);
+    if (segments.length === 2 && section === 'flags') return () => flagPage(ctx, sources, decodeSegment(item!));
+    if (segments.length === 2 && section === 'releases') return () => releasePage(ctx, sources, decodeSegment(item!));
+    if (segments.length === 1 && section === 'members') return () => membersPage(ctx, sources);
+    if (segments.length === 2 && section === 'members') return () => memberPage(ctx, sources, decodeSegment(item!));
+    if (segments.length === 1 && section === 'audit') return () => auditPage(ctx, sources);
+    return undefined;
   }
 
   async function act(req: MountedRequest, res: ServerResponse, ctx: PageContext): Promise<void> {
@@ -238,6 +263,7 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
     const verdict = await allowed(req, action);
     if (verdict !== true) throw new ConsoleHttpError(403, 'Refused', `${verdict} Nothing was changed.`);
     await performAction(gate, sources.audit, action, await actorOf(req));
+    rendered.clear();
     const back = form.get('return') ?? '/';
     // Only ever redirect inside the console: a path, no scheme, no protocol-relative '//'.
     const target = /^\/(?!\/)[^\\\s]*$/.test(back) ? back.split('?')[0]! : '/';

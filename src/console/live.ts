@@ -44,6 +44,11 @@ export class LiveFeed {
   private readonly stop: Array<() => void> = [];
   private seq = 0;
 
+  /** Grows with every change sent: pages rendered at the same generation are the same. */
+  get generation(): number {
+    return this.seq;
+  }
+
   constructor(gate: Phasegate, options: LiveFeedOptions = {}) {
     this.maxClients = options.maxClients ?? 500;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
