@@ -1,15 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toError } from '../errors.js';
+import type { WriteOptions } from '../contracts.js';
 import type { ListOptions, Store, StoreEvent, StoredRecord } from '../storage/store.js';
 import type { AuditLog } from './audit-log.js';
 
-/** Who is writing and why: what every write API accepts as its last argument. */
-export interface WriteOptions {
-  /** Who: recorded in histories and the audit log. Default: the client's `actor` option, else `api`. */
-  readonly by?: string;
-  /** Why: recorded in the audit log. */
-  readonly reason?: string;
-}
+export type { WriteOptions };
 
 /** The write in progress: the action, its options, and the records it read (their values before). */
 interface WriteContext {

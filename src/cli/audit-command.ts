@@ -1,5 +1,4 @@
-import { AuditLog, type AuditEntry } from '../audit/audit-log.js';
-import type { Phasegate } from '../phasegate.js';
+import type { AuditEntry } from '../audit/audit-log.js';
 import { instant, numeric, text, type Command } from './context.js';
 import { UsageError } from './usage.js';
 
@@ -21,10 +20,6 @@ function line(entry: AuditEntry): string {
   return `${when}  ${entry.actor.padEnd(12)} ${entry.action.padEnd(18)} ${entry.collection}/${entry.key}${entry.reason ? `  "${entry.reason}"` : ''}\n    ${changes}`;
 }
 
-function auditOf(gate: Phasegate): AuditLog {
-  return (gate as { audit?: AuditLog }).audit ?? new AuditLog(gate.store, gate.clock);
-}
-
 /** `phasegate audit`: lists the audit log. */
 export const audit: Command = async ({ gate, options, out }) => {
   const limit = numeric(options, 'limit', 'audit') ?? 50;
@@ -32,6 +27,6 @@ export const audit: Command = async ({ gate, options, out }) => {
   const key = text(options, 'key');
   const actor = text(options, 'actor');
   const since = instant(options, 'since', 'audit');
-  const entries = await auditOf(gate).list({ limit, ...(key ? { key } : {}), ...(actor ? { actor } : {}), ...(since !== undefined ? { since } : {}) });
+  const entries = await gate.audit.list({ limit, ...(key ? { key } : {}), ...(actor ? { actor } : {}), ...(since !== undefined ? { since } : {}) });
   out(entries.length ? entries.map(line).join('\n') : 'no audit entries', entries);
 };

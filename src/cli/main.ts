@@ -166,7 +166,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     const store = await openStore(options, command === serve);
     let gate;
     try {
-      gate = await createPhasegate({ store, clock });
+      // Every write this command makes is audited as --by (or `cli`).
+      gate = await createPhasegate({ store, clock, actor: typeof options.by === 'string' && options.by !== '' ? options.by : 'cli' });
     } catch (error) {
       await store.close().catch(() => {});
       throw error;

@@ -1,8 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { FLAG_STATES, type FlagState, type FlagUpdate } from '../flags/model.js';
 import type { Phasegate } from '../phasegate.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { Collections } from '../storage/store.js';
 
 /** Reading a page or following the live feed. */
 export interface ViewAction {
@@ -104,52 +102,38 @@ export function parseAction(form: URLSearchParams): Exclude<ConsoleAction, ViewA
   }
 }
 
-/** The record an action changes, for the audit log. */
-function subject(action: Exclude<ConsoleAction, ViewAction>): { collection: string; key: string } {
-  if (action.kind === 'flag.update') return { collection: Collections.flags, key: action.flag };
-  if ('userId' in action) return { collection: Collections.earlyAccessUsers, key: action.userId };
-  return { collection: Collections.releases, key: action.version };
-}
-
-async function read(gate: Phasegate, collection: string, key: string): Promise<unknown> {
-  return (await gate.store.get(collection, key))?.value;
-}
-
 /**
- * Performs an authorised action through the client's public API, as `actor`, and records it in
- * the audit log with its reason and before/after difference.
+ * Performs an authorised action through the client's public API, as `actor` and with its
+ * reason: the client's audit log records it with the before/after difference (and any side
+ * effects, such as a release's flags, under the same action).
  */
-export async function performAction(gate: Phasegate, audit: AuditLog, action: Exclude<ConsoleAction, ViewAction>, actor: string): Promise<void> {
-  const by = { by: actor };
-  const { collection, key } = subject(action);
-  const before = await read(gate, collection, key);
+export async function performAction(gate: Phasegate, action: Exclude<ConsoleAction, ViewAction>, actor: string): Promise<void> {
+  const why = { by: actor, reason: action.reason };
   switch (action.kind) {
     case 'flag.update': {
       const change: { -readonly [K in keyof FlagUpdate]: FlagUpdate[K] } = {};
       if (action.state !== undefined) change.state = action.state;
       if (action.percentage !== undefined) change.strategy = { type: 'percentage', percentage: action.percentage };
-      await gate.flags.update(action.flag, change);
-      break;
+      await gate.flags.update(action.flag, change, why);
+      return;
     }
     case 'release.hold':
-      await gate.releases.hold(action.version, action.reason, by);
-      break;
+      await gate.releases.hold(action.version, action.reason, why);
+      return;
     case 'release.resume':
-      await gate.releases.resume(action.version, by);
-      break;
+      await gate.releases.resume(action.version, why);
+      return;
     case 'release.advance':
-      await gate.releases.advance(action.version, by);
-      break;
+      await gate.releases.advance(action.version, why);
+      return;
     case 'release.rollback':
-      await gate.releases.rollback(action.version, action.reason, by);
-      break;
+      await gate.releases.rollback(action.version, action.reason, why);
+      return;
     case 'member.approve':
-      await gate.earlyAccess.approve(action.userId, by);
-      break;
+      await gate.earlyAccess.approve(action.userId, why);
+      return;
     case 'member.suspend':
-      await gate.earlyAccess.suspend(action.userId, action.reason, by);
-      break;
+      await gate.earlyAccess.suspend(action.userId, action.reason, why);
+      return;
   }
-  const after = await read(gate, collection, key);
-  await audit.record({ actor, action: action.kind, collection, key, reason: action.reason, before, after });
 }

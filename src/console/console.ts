@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IllegalTransitionError, NotFoundError, PhasegateError, ValidationError, toError } from '../errors.js';
 import type { Phasegate } from '../phasegate.js';
-import { AuditLog } from '../audit/audit-log.js';
 import { parseAction, performAction, type ConsoleAction } from './actions.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import type { SafeHtml } from './html.js';
@@ -38,8 +37,6 @@ export interface ConsoleOptions {
   readonly trustedOrigins?: readonly string[];
   /** Limits of the live feed. */
   readonly live?: LiveFeedOptions;
-  /** The audit log actions are recorded in. Default: the client's (`gate.audit`). */
-  readonly audit?: AuditLog;
 }
 
 /** A `(req, res)` request handler for the console, plus its lifecycle. */
@@ -155,8 +152,7 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
   const basePath = options.basePath === undefined ? undefined : normaliseBase(options.basePath);
   const csrf = new CsrfToken(options.csrfSecret);
   const trustedOrigins = options.trustedOrigins ?? [];
-  const audit = options.audit ?? (gate as { audit?: AuditLog }).audit ?? new AuditLog(gate.store, gate.clock);
-  const sources: PageSources = { gate, audit };
+  const sources: PageSources = { gate, audit: gate.audit };
   const live = new LiveFeed(gate, options.live);
   const authorize = options.authorize;
 
@@ -262,7 +258,7 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
     const action = parseAction(form);
     const verdict = await allowed(req, action);
     if (verdict !== true) throw new ConsoleHttpError(403, 'Refused', `${verdict} Nothing was changed.`);
-    await performAction(gate, sources.audit, action, await actorOf(req));
+    await performAction(gate, action, await actorOf(req));
     rendered.clear();
     const back = form.get('return') ?? '/';
     // Only ever redirect inside the console: a path, no scheme, no protocol-relative '//'.

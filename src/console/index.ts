@@ -15,5 +15,3 @@ export type { ConsoleAction, FlagUpdateAction, MemberAction, ReleaseAction, View
 export { fastifyConsole, koaConsole } from './adapters.js';
 export type { FastifyLikeReply, FastifyLikeRequest, KoaLikeContext } from './adapters.js';
 export type { LiveChange, LiveFeedOptions } from './live.js';
-export { AuditLog, AUDIT_COLLECTION, DEFAULT_AUDIT_MAX_AGE_MS, DEFAULT_AUDIT_MAX_ENTRIES } from '../audit/audit-log.js';
-export type { AuditEntry, AuditQuery, AuditRetention } from '../audit/audit-log.js';

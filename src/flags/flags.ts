@@ -9,6 +9,7 @@ import { flagInputSchema, flagSchema, flagUpdateSchema, keySchema, type Flag, ty
 import type { FlagRepository } from './repository.js';
 import type { FlagStats } from './snapshot.js';
 import { parseStoredFlag } from './parse.js';
+import type { WriteOptions } from '../contracts.js';
 
 export { parseStoredFlag } from './parse.js';
 
@@ -49,9 +50,10 @@ export class Flags {
 
   /**
    * Creates a flag. Only `key` is required; state defaults to `disabled` and strategy to 0%.
+   * `options` says who and why, for the audit log (`gate.audit`).
    * @throws ValidationError for invalid input, AlreadyExistsError when the key is taken.
    */
-  async create(input: FlagInput): Promise<Flag> {
+  async create(input: FlagInput, _options?: WriteOptions): Promise<Flag> {
     const flag = this.build(parseWith(flagInputSchema, input, 'flag'));
     if (this.repository.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
     return this.write(flag.key, async () => {
@@ -65,8 +67,9 @@ export class Flags {
    * Changes some fields of a flag (`null` clears `salt` or `accessLevel`). Concurrent
    * updates from other processes are re-read and the change re-applied, never overwritten.
    * @throws ValidationError for an invalid change, NotFoundError for an unknown key.
+   * `options` says who and why, for the audit log (`gate.audit`).
    */
-  async update(key: string, change: FlagUpdate): Promise<Flag> {
+  async update(key: string, change: FlagUpdate, _options?: WriteOptions): Promise<Flag> {
     parseWith(keySchema, key, 'flag key');
     const patch = parseWith(flagUpdateSchema, change, `update of flag '${key}'`);
     return this.write(key, () => this.applyUpdate(key, patch));
@@ -142,8 +145,9 @@ export class Flags {
   /**
    * Deletes a flag.
    * @throws NotFoundError for an unknown key.
+   * `options` says who and why, for the audit log (`gate.audit`).
    */
-  async delete(key: string): Promise<void> {
+  async delete(key: string, _options?: WriteOptions): Promise<void> {
     parseWith(keySchema, key, 'flag key');
     await this.write(key, async () => {
       await deleteRecord<Flag>(

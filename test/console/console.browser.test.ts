@@ -7,7 +7,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhasegate, FileStore, type EvaluationContext, type Phasegate } from '../../src/index.js';
 import { createConsole, type ConsoleHandler } from '../../src/console/index.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const output = join(root, 'test-output');
@@ -23,7 +22,7 @@ let base: string;
 let attackerUrl: string;
 let browser: Browser;
 let allowWrites = true;
-const audit = () => new AuditLog(host.store, host.clock);
+const audit = () => host.audit;
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
