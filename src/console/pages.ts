@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { evaluateFlag, explainEvaluation } from '../flags/evaluate.js';
 import { ACCESS_LEVELS, FLAG_STATES, type AccessLevel, type EvaluationContext, type Flag } from '../flags/model.js';
 import { MEMBER_STATUSES } from '../early-access/model.js';
@@ -249,7 +249,12 @@ export async function membersPage(ctx: PageContext, { gate }: PageSources): Prom
   const rows = page.map((record) => {
     const parsed = memberRowSchema.safeParse(record.value);
     if (!parsed.success || parsed.data.userId !== record.key) {
-      return html`<tr data-member="${record.key}" class="error"><td>${record.key}</td><td colspan="5">invalid member record: it is skipped here and reported</td></tr>`;
+      const problem = parsed.success ? `userId must equal the record key` : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      gate.events.emit('store:error', {
+        operation: 'console',
+        error: new ValidationError(`early-access member record '${record.key}' in store ${gate.store.name}`, [{ path: '', message: problem }]),
+      });
+      return html`<tr data-member="${record.key}" class="error"><td>${record.key}</td><td colspan="5">invalid member record (${problem}): reported as a store:error event</td></tr>`;
     }
     const m = parsed.data;
     return html`<tr data-member="${m.userId}" data-status="${m.status}"><td><a href="${ctx.base}/members/${encode(m.userId)}">${m.userId}</a></td><td data-email>${maskEmail(m.email)}</td><td>${m.level}</td><td>${m.status}</td><td>${formatTime(m.enrolledAt)}</td><td>${memberActions(ctx, m.userId, m.status)}</td></tr>`;

@@ -173,6 +173,23 @@ describe('console over HTTP', () => {
     controller.abort();
   });
 
+  it('lists members a page at a time with masked emails, and reports a bad member record instead of failing the page', async () => {
+    for (let i = 0; i < 55; i++) await gate.earlyAccess.enroll({ userId: `m-${String(i).padStart(2, '0')}`, email: `person${i}@example.com` });
+    await gate.store.put('early-access-users', 'm-99', { userId: 'm-99', status: 'whatever' }, 0);
+    const reported: string[] = [];
+    gate.events.on('store:error', (event) => reported.push(event.error.message));
+    const { url } = await serve({ basePath: '/c' });
+    const first = await (await fetch(`${url}/c/members`)).text();
+    expect(first.match(/data-member="/g)).toHaveLength(50);
+    expect(first).not.toMatch(/person\d+@/);
+    expect(first).toContain('p•••@e•••.com');
+    const next = /rel="next" href="([^"]+)"/.exec(first)![1]!;
+    const second = await (await fetch(`${url}${next.replace(/&amp;/g, '&')}`)).text();
+    expect(second.match(/data-member="m-\d+"/g)).toEqual(['data-member="m-50"', 'data-member="m-51"', 'data-member="m-52"', 'data-member="m-53"', 'data-member="m-54"', 'data-member="m-99"']);
+    expect(second).toContain('invalid member record');
+    expect(reported.some((message) => message.includes("early-access member record 'm-99'"))).toBe(true);
+  });
+
   it('works mounted the Express way (path stripped, originalUrl kept) and hands other paths to next', async () => {
     const { url } = await serve({}, (handler) => (req, res) => {
       const mounted = req as IncomingMessage & { originalUrl?: string };
