@@ -151,10 +151,15 @@ export class AuditLog {
       changes,
     };
     await this.store.put(AUDIT_COLLECTION, entry.id, entry, 0);
-    if (++this.writesSincePrune >= this.pruneEvery || this.sequence === 1) {
+    // The entry is written: a failed prune must not make it look lost. The next prune catches up.
+    if (++this.writesSincePrune >= this.pruneEvery) {
       this.writesSincePrune = 0;
-      // The entry is written: a failed prune must not make it look lost. The next prune catches up.
       await this.prune().catch(() => {});
+    } else if (this.sequence === 1) {
+      // A short-lived process (one CLI command) may never reach a periodic prune: its first
+      // write checks the count, so many of them together still keep the log bounded.
+      const count = await this.store.count(AUDIT_COLLECTION).catch(() => 0);
+      if (count > this.maxEntries) await this.prune().catch(() => {});
     }
     return entry;
   }

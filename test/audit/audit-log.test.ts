@@ -92,6 +92,16 @@ describe('AuditLog', () => {
     expect((await log.list({ limit: 1000 })).map((e) => e.key)).toEqual(['late']);
   });
 
+  it('stays bounded when every write comes from a new short-lived process (one CLI command each)', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    for (let i = 0; i < 40; i++) {
+      const log = new AuditLog(store, clock, { maxEntries: 10 });
+      await log.record({ action: 'flag.update', collection: 'flags', key: `k${i}`, before: { n: i }, after: { n: i + 1 } });
+      expect(await store.count(AUDIT_COLLECTION)).toBeLessThanOrEqual(11);
+    }
+  });
+
   it('validates every entry it reads and names a bad one', async () => {
     const store = new MemoryStore();
     const log = new AuditLog(store, new ManualClock());
