@@ -65,6 +65,33 @@ describe('every write of every module is audited', () => {
     await gate.close();
   });
 
+  it('costs one put per audited write: the before value comes from the write\'s own read', async () => {
+    const memory = new MemoryStore();
+    const calls: string[] = [];
+    const store = new Proxy(memory, {
+      get(target, field, receiver) {
+        const value = Reflect.get(target, field, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (field === 'get' || field === 'put' || field === 'delete' || field === 'list') calls.push(`${String(field)} ${String(args[0])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const gate = await createPhasegate({ store, resyncIntervalMs: 0 });
+    await gate.flags.create({ key: 'f' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    calls.length = 0;
+    await gate.flags.update('f', { state: 'enabled' }, { by: 'ana' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(calls).toEqual(['get flags', 'put flags', 'put audit']);
+    calls.length = 0;
+    await gate.flags.delete('f');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(calls).toEqual(['get flags', 'delete flags', 'put audit']);
+    await gate.close();
+  });
+
   it('records nothing with audit: false', async () => {
     const store = new MemoryStore();
     const gate = await createPhasegate({ store, audit: false });
