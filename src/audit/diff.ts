@@ -66,6 +66,11 @@ function walk(before: unknown, after: unknown, path: string, out: AuditChange[])
     return;
   }
   if (same(before, after)) return;
+  // Histories grow by appending: say what was added, not the whole list twice.
+  if (Array.isArray(before) && Array.isArray(after) && after.length > before.length && before.every((item, i) => same(item, after[i]))) {
+    out.push({ path: `${path}[+]`, after: boundValue(after.slice(before.length)) });
+    return;
+  }
   out.push({
     path,
     ...(before === undefined ? {} : { before: boundValue(before) }),
@@ -75,7 +80,8 @@ function walk(before: unknown, after: unknown, path: string, out: AuditChange[])
 
 /**
  * The fields that differ between two versions of a record (`undefined` for none: created or
- * deleted). Nested objects are compared field by field, arrays as whole values; redacted
+ * deleted). Nested objects are compared field by field, arrays as whole values (an array that
+ * only grew at its end as `path[+]` with the items added); redacted
  * fields appear only as `[redacted]`; at most {@link MAX_CHANGES} changes.
  *
  * @example

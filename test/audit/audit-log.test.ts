@@ -13,8 +13,9 @@ describe('diffRecords', () => {
     expect(diffRecords(before, after)).toEqual([
       { path: 'state', before: 'rollout', after: 'enabled' },
       { path: 'strategy.percentage', before: 5, after: 50 },
-      { path: 'tags', before: ['a'], after: ['a', 'b'] },
+      { path: 'tags[+]', after: ['b'] },
     ]);
+    expect(diffRecords({ tags: ['a', 'b'] }, { tags: ['b'] })).toEqual([{ path: 'tags', before: ['a', 'b'], after: ['b'] }]);
     expect(diffRecords(before, { ...before, updatedAt: 99 })).toEqual([]);
   });
 
