@@ -98,6 +98,7 @@ export const CONSOLE_JS = `
   if (typeof EventSource === 'function') {
     var source = new EventSource(base + '/events');
     source.addEventListener('change', function () { changes++; schedule(); });
+    source.addEventListener('flag', function () { changes++; schedule(); });
     source.addEventListener('open', function () { setStatus('live', 'connected'); if (down) { down = false; schedule(); } });
     source.addEventListener('error', function () { down = true; setStatus('live · reconnecting…', 'disconnected'); });
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FlagChange } from '../events.js';
 import type { Phasegate } from '../phasegate.js';
 import { Collections, type StoreEvent } from '../storage/store.js';
+import { AUDIT_COLLECTION } from '../audit/audit-log.js';
 
 /** One change as sent to the browser: which record moved, never its contents beyond a summary. */
 export interface LiveChange {
@@ -9,13 +10,13 @@ export interface LiveChange {
   readonly seq: number;
   readonly collection: string;
   readonly key: string;
-  /** For flags: the state after the change (`deleted` when it went away). */
+  /** For `flag` events: the state after the change (`deleted` when it went away). */
   readonly state?: string;
   /** For flags with a percentage strategy: the percentage after the change. */
   readonly percentage?: number;
   /** For flags: when the flag was last written (epoch ms). */
   readonly updatedAt?: number;
-  /** For other collections: the store version after the change (0 after a delete). */
+  /** For `change` events: the store version after the change (0 after a delete). */
   readonly version?: number;
 }
 
@@ -30,11 +31,12 @@ export interface LiveFeedOptions {
 }
 
 /**
- * Server-Sent Events for the console. Flag changes come from the client's own `flag:changed`
- * events (so the page re-renders from a snapshot that already has them); releases, members,
- * alerts and audit entries come straight from the store's change notifications, because the
- * client only follows flags. Metric writes are frequent and mostly noise to a reader, so they
- * are not forwarded: the pages re-read metrics whenever anything else changes.
+ * Server-Sent Events for the console: a `change` for every committed write to the store (any
+ * process), and a `flag` once this client has applied a flag change (the page re-renders from
+ * its snapshot). Metric writes are frequent and mostly noise to a reader, so they are not
+ * forwarded: the pages re-read metrics whenever anything else changes. Events raised
+ * together are sent together (one write per follower per turn of the event loop), because the
+ * host's own work shares this thread.
  */
 export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
@@ -52,9 +54,25 @@ export class LiveFeed {
   constructor(gate: Phasegate, options: LiveFeedOptions = {}) {
     this.maxClients = options.maxClients ?? 500;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    // Every committed write reaches every follower as a `change` (with its store version), so
+    // none is lost even when the client, busy, folds several versions into one re-read.
+    this.stop.push(
+      gate.store.subscribe((event: StoreEvent) => {
+        if (event.type === 'status') {
+          this.send('store', { available: event.available });
+          return;
+        }
+        // Metric samples are too frequent to matter to a reader; an audit entry always
+        // accompanies another change that already refreshes the page.
+        if (event.collection === Collections.metrics || event.collection === AUDIT_COLLECTION) return;
+        this.broadcast('change', { collection: event.collection, key: event.key, version: event.version });
+      }),
+    );
+    // Once the client has applied a flag change, say so with its new state: pages render flags
+    // from the client's snapshot, so this is when a refresh shows it.
     const onFlag = (change: FlagChange) => {
       const flag = change.flag;
-      this.broadcast({
+      this.broadcast('flag', {
         collection: Collections.flags,
         key: change.key,
         state: flag?.state ?? 'deleted',
@@ -64,16 +82,6 @@ export class LiveFeed {
     };
     gate.events.on('flag:changed', onFlag);
     this.stop.push(() => gate.events.off('flag:changed', onFlag));
-    this.stop.push(
-      gate.store.subscribe((event: StoreEvent) => {
-        if (event.type === 'status') {
-          this.send('store', { available: event.available });
-          return;
-        }
-        if (event.collection === Collections.flags || event.collection === Collections.metrics) return;
-        this.broadcast({ collection: event.collection, key: event.key, version: event.version });
-      }),
-    );
     this.heartbeat = setInterval(() => this.write(': keepalive\n\n'), options.heartbeatMs ?? 15_000);
     this.heartbeat.unref?.();
   }
@@ -106,16 +114,26 @@ export class LiveFeed {
     res.on('error', drop);
   }
 
-  private broadcast(change: Omit<LiveChange, 'seq'>): void {
+  private broadcast(event: 'change' | 'flag', change: Omit<LiveChange, 'seq'>): void {
     const seq = ++this.seq;
-    this.send('change', { seq, ...change }, seq);
+    this.send(event, { seq, ...change }, seq);
   }
 
   private send(event: string, data: unknown, id?: number): void {
     this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
+  private pending = '';
+
   private write(chunk: string): void {
+    if (this.pending === '') setImmediate(() => this.flush());
+    this.pending += chunk;
+  }
+
+  private flush(): void {
+    const chunk = this.pending;
+    this.pending = '';
+    if (chunk === '') return;
     for (const res of this.clients) {
       // A reader that stopped reading must not make the host hold its backlog forever.
       if (res.writableLength > this.maxBufferedBytes) {
@@ -134,6 +152,7 @@ export class LiveFeed {
   /** Ends every stream and stops listening. */
   close(): void {
     clearInterval(this.heartbeat);
+    this.pending = '';
     for (const stop of this.stop.splice(0)) stop();
     for (const res of this.clients) res.end();
     this.clients.clear();

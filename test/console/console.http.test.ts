@@ -169,7 +169,8 @@ describe('console over HTTP', () => {
     await gate.flags.update('checkout', { strategy: { type: 'percentage', percentage: 42 } });
     let text = '';
     while (!text.includes('"percentage":42')) text += new TextDecoder().decode((await reader.read()).value);
-    expect(text).toMatch(/event: change\ndata: \{"seq":\d+,"collection":"flags","key":"checkout","state":"rollout","percentage":42/);
+    expect(text).toMatch(/event: flag\ndata: \{"seq":\d+,"collection":"flags","key":"checkout","state":"rollout","percentage":42/);
+    expect(text).toMatch(/event: change\ndata: \{"seq":\d+,"collection":"flags","key":"checkout","version":2\}/);
     controller.abort();
   });
 
