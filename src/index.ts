@@ -89,8 +89,7 @@ export { Collections, DEFAULT_PAGE_SIZE } from './storage/store.js';
 export type { CollectionName, ListOptions, Store, StoreChange, StoreEvent, StoreStatus, StoredRecord } from './storage/store.js';
 export { iterateRecords, updateRecord } from './storage/records.js';
 export type { WriteOptions } from './contracts.js';
-export { AuditLog, AUDIT_COLLECTION, DEFAULT_AUDIT_MAX_AGE_MS, DEFAULT_AUDIT_MAX_ENTRIES } from './audit/audit-log.js';
-export type { AuditEntry, AuditQuery, AuditRetention } from './audit/audit-log.js';
+export type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from './audit/audit-log.js';
 export type { AuditChange } from './audit/diff.js';
 
 export { Releases, exposureOf, progressOf } from './releases/releases.js';
