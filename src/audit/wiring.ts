@@ -71,7 +71,10 @@ export function auditMethods(target: object, methods: Readonly<Record<string, Au
       const by = typeof given?.by === 'string' && given.by.trim() !== '' ? given.by : (spec.actor ?? defaultActor());
       if (spec.options >= 0) {
         while (args.length < spec.options) args.push(undefined);
-        args[spec.options] = { ...given, by };
+        // The domain gets what it takes: `by` (filled in when absent, left for it to validate
+        // when given), never `reason`, which only the audit log records.
+        const { reason: _reason, ...rest } = (given ?? {}) as WriteOptions & Record<string, unknown>;
+        args[spec.options] = given?.by === undefined ? { ...rest, by } : rest;
       }
       return auditedWrite(spec.action, by, { by, ...(given?.reason ?? explicitReason ? { reason: given?.reason ?? explicitReason } : {}) }, () =>
         (original as (...a: unknown[]) => Promise<unknown>).apply(target, args),

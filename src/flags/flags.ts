@@ -66,8 +66,8 @@ export class Flags {
   /**
    * Changes some fields of a flag (`null` clears `salt` or `accessLevel`). Concurrent
    * updates from other processes are re-read and the change re-applied, never overwritten.
-   * @throws ValidationError for an invalid change, NotFoundError for an unknown key.
    * `options` says who and why, for the audit log (`gate.audit`).
+   * @throws ValidationError for an invalid change, NotFoundError for an unknown key.
    */
   async update(key: string, change: FlagUpdate, _options?: WriteOptions): Promise<Flag> {
     parseWith(keySchema, key, 'flag key');
@@ -143,9 +143,8 @@ export class Flags {
   }
 
   /**
-   * Deletes a flag.
+   * Deletes a flag. `options` says who and why, for the audit log (`gate.audit`).
    * @throws NotFoundError for an unknown key.
-   * `options` says who and why, for the audit log (`gate.audit`).
    */
   async delete(key: string, _options?: WriteOptions): Promise<void> {
     parseWith(keySchema, key, 'flag key');
