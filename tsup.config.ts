@@ -24,6 +24,7 @@ export default defineConfig([
       'schemas/index': 'src/schemas/index.ts',
       'dashboard/index': 'src/dashboard/index.ts',
       'internals/index': 'src/internals/index.ts',
+      'console/index': 'src/console/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

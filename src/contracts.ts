@@ -3,11 +3,20 @@
  * and the breach analytics reports when it holds or rolls back a release.
  */
 
-/** Who is acting, recorded in histories (releases, early-access members). Default `api`. */
+/**
+ * Who is acting and why: the last argument of every write API. `by` is recorded in histories
+ * (releases, early-access members) and, with `reason`, in the audit log. Default `by`: the
+ * client's `actor` option, else `api`.
+ */
 export interface ActorOptions {
   /** The person or system acting. */
   readonly by?: string;
+  /** Why, in a few words (the audit log). */
+  readonly reason?: string;
 }
+
+/** The `{ by, reason }` every write API takes (another name for {@link ActorOptions}). */
+export type WriteOptions = ActorOptions;
 
 /** The metric breach that caused an automatic hold or rollback. */
 export interface ReleaseBreach {

@@ -101,6 +101,9 @@ export type { FileStoreOptions } from './storage/file-store.js';
 export { Collections, DEFAULT_PAGE_SIZE } from './storage/store.js';
 export type { CollectionName, ListOptions, Store, StoreChange, StoreEvent, StoreStatus, StoredRecord } from './storage/store.js';
 export { iterateRecords, updateRecord } from './storage/records.js';
+export type { WriteOptions } from './contracts.js';
+export type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from './audit/audit-log.js';
+export type { AuditChange } from './audit/diff.js';
 
 export { Releases, exposureOf, progressOf } from './releases/releases.js';
 export type { ActorOptions, ReleaseGuard, ReleaseProgress, TickResult } from './releases/releases.js';

@@ -27,6 +27,9 @@ import { validatingStore, type RecordValidator } from './storage/validated-store
 import { parseStoredRelease, parseStoredReleaseMeta } from './releases/stored.js';
 import { parseStoredEmailIndex, parseStoredFeature, parseStoredFeedback, parseStoredMember } from './early-access/stored.js';
 import { parseStoredAlert, parseStoredMetricRecord } from './analytics/stored.js';
+import { AuditLog, type AuditRetention } from './audit/audit-log.js';
+import { AuditedStore } from './audit/audited-store.js';
+import { auditMethods, EARLY_ACCESS_WRITES, FLAG_WRITES, RELEASE_WRITES } from './audit/wiring.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
 
 /** A serialisable copy of a client's flags, for starting offline (`bootstrap`). */
@@ -76,6 +79,10 @@ export interface PhasegateOptions {
    * `0` disables. Store `status` events still trigger an immediate resync.
    */
   readonly resyncIntervalMs?: number;
+  /** Who writes when a write names nobody (`{ by }`): recorded in histories and the audit log. Default `api`. */
+  readonly actor?: string;
+  /** Retention of the audit log (`gate.audit`), or `false` to record no audit entries. Default: 90 days, 10,000 entries. */
+  readonly audit?: AuditRetention | false;
 }
 
 /**
@@ -93,6 +100,8 @@ export class Phasegate {
   readonly earlyAccess: EarlyAccess;
   /** Metrics, alerts, health, adoption, guarded rollouts and reports. */
   readonly analytics: Analytics;
+  /** Who changed what, when and why: every write of every module (see docs/console.md). */
+  readonly audit: AuditLog;
   /** The event emitter every module reports through. */
   readonly events: PhasegateEventEmitter;
   /** The clock every decision and timestamp uses. */
@@ -124,6 +133,14 @@ export class Phasegate {
     const bootstrap = bootstrapData?.flags;
     // Each module gets a port for its own events only; every emit is isolated from listeners.
     this.flagEvents = eventPort<FlagEvents>(this.events);
+    this.audit = new AuditLog(this.store, this.clock, options.audit || {});
+    const actor = typeof options.actor === 'string' && options.actor.trim() !== '' ? options.actor.trim() : 'api';
+    // Every module writes through the audited store (who, why and what changed, see src/audit);
+    // the repository follows the plain one. An audit failure is reported, never a failed write.
+    const writes =
+      options.audit === false
+        ? this.store
+        : new AuditedStore(this.store, this.audit, () => actor, (error) => this.flagEvents.emit('store:error', { operation: 'audit', error }));
     this.repository = new FlagRepository({
       store: this.store,
       events: this.flagEvents,
@@ -131,13 +148,16 @@ export class Phasegate {
       ...(bootstrap ? { bootstrap } : {}),
       ...(bootstrapData?.segments ? { bootstrapSegments: bootstrapData.segments } : {}),
     });
-    this.flags = new Flags(this.store, this.clock, this.repository);
-    this.segments = new Segments(this.store, this.clock, this.repository.segmentWrites);
+    this.flags = new Flags(writes, this.clock, this.repository);
+    this.segments = new Segments(writes, this.clock, this.repository.segmentWrites);
     // Domains read through a view that validates every record of their collections.
-    const domainStore = validatingStore(this.store, RECORD_VALIDATORS);
+    const domainStore = validatingStore(writes, RECORD_VALIDATORS);
     this.releases = new Releases(domainStore, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
     this.earlyAccess = new EarlyAccess(domainStore, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
     this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), releaseControl(this.releases), this.flags, this.repository, options.analytics);
+    auditMethods(this.flags, FLAG_WRITES, () => actor);
+    auditMethods(this.releases, RELEASE_WRITES, () => actor);
+    auditMethods(this.earlyAccess, EARLY_ACCESS_WRITES, () => actor);
     this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});

@@ -208,7 +208,8 @@ describe('store round trips', () => {
   it('a local flag write costs two store round trips (get + put), not three', async () => {
     const memory = new MemoryStore();
     const { store, calls } = spy(memory);
-    const gate = await createPhasegate({ store, resyncIntervalMs: 0 });
+    // The flag write alone: the audit entry's one put is counted in test/audit/wiring.test.ts.
+    const gate = await createPhasegate({ store, resyncIntervalMs: 0, audit: false });
     try {
       await gate.flags.create({ key: 'f' });
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -22,6 +22,7 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'phasegate/testing': () => import('../src/testing/index.js'),
   'phasegate/openfeature': () => import('../src/openfeature/index.js'),
   'phasegate/sqlite': () => import('../src/sqlite/index.js'),
+  'phasegate/console': () => import('../src/console/index.js'),
   'phasegate/redis': () => import('../src/redis/index.js'),
   'phasegate/postgres': () => import('../src/postgres/index.js'),
   'phasegate/internals': () => import('../src/internals/index.js'),

@@ -159,7 +159,7 @@ async function importPeer<T>(load: () => Promise<T>, option: string, peer: strin
  *   directory is created, and `finish` says so (or removes it again if the command failed before
  *   storing anything). `create` (`phasegate init`): created now if missing.
  */
-export async function openStore(options: Options, access: StoreAccess): Promise<OpenedStore> {
+export async function openStore(options: Options, access: StoreAccess, watch = false): Promise<OpenedStore> {
   const chosen = ['store', 'redis', 'postgres'].filter((name) => typeof options[name] === 'string');
   if (chosen.length > 1) throw new UsageError('choose one of --store, --redis and --postgres');
   if (typeof options.redis === 'string') {
@@ -216,7 +216,7 @@ export async function openStore(options: Options, access: StoreAccess): Promise<
   }
   // SQLite when better-sqlite3 is installed (a directory already holding FileStore data stays a FileStore).
   const { openEmbeddedStore } = await import('../sqlite/index.js');
-  const store = await openEmbeddedStore(directory, { watch: false });
+  const store = await openEmbeddedStore(directory, { watch });
   return {
     store,
     finish: async (succeeded) => {

@@ -22,7 +22,11 @@ import { gatherOverview } from './overview.js';
 import { releaseCommands } from './release-commands.js';
 import { segmentCommands } from './segment-commands.js';
 import { renderStatus } from './status-screen.js';
-import { HELP, UsageError } from './usage.js';
+import { audit, AUDIT_HELP } from './audit-command.js';
+import { serve, SERVE_HELP } from './serve-command.js';
+import { HELP as GROUP_HELP, UsageError } from './usage.js';
+
+const HELP: Readonly<Record<string, string>> = { ...GROUP_HELP, serve: SERVE_HELP, audit: AUDIT_HELP };
 
 /** Options every command takes. */
 const GLOBAL = ['store', 'redis', 'postgres', 'json', 'at', 'help', 'version'];
@@ -72,6 +76,13 @@ const OPTIONS = {
   attr: { type: 'string', multiple: true },
   'bucket-by': { type: 'string' },
   requires: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'allow-actions': { type: 'boolean' },
+  key: { type: 'string' },
+  actor: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
 } as const;
 
 const GROUPS: Readonly<Record<string, Readonly<Record<string, CommandSpec>>>> = {
@@ -83,6 +94,8 @@ const GROUPS: Readonly<Record<string, Readonly<Record<string, CommandSpec>>>> = 
 };
 
 const TOP_LEVEL: Readonly<Record<string, CommandSpec>> = {
+  serve: { run: serve, options: ['port', 'host', 'allow-actions', 'by'] },
+  audit: { run: audit, options: ['key', 'actor', 'since', 'limit'] },
   status: {
     run: async ({ gate, out }) => {
       const overview = await gatherOverview(gate);
@@ -252,10 +265,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     checkUsage(spec, options, args, resolved.group, resolved.name);
     const clock = clockFrom(options);
     const access: StoreAccess = spec.writes ? 'write' : 'read';
-    const opened = await openStore(options, access);
+    // The console follows changes made by other processes; one-shot commands need no watcher.
+    const opened = await openStore(options, access, spec.run === serve);
     let succeeded = false;
     try {
-      const gate = await createPhasegate({ store: opened.store, clock }).catch(async (error: unknown) => {
+      // Every write this command makes is audited as --by (or `cli`).
+      const actor = typeof options.by === 'string' && options.by !== '' ? options.by : 'cli';
+      const gate = await createPhasegate({ store: opened.store, clock, actor }).catch(async (error: unknown) => {
         await opened.store.close().catch(() => {});
         throw error;
       });

@@ -30,6 +30,8 @@ Commands:
   metric     record | stats | health | report
   status     a one-screen dashboard of flags, releases, early access and alerts
   dashboard  write a self-contained HTML dashboard (--out FILE.html)
+  serve      the live rollout console on this machine (--port, --host)
+  audit      the audit log: who changed what, when and why
 
 Store (default ./.phasegate):
   --store DIR        an embedded store directory: SQLite, or FileStore (or PHASEGATE_STORE);

@@ -252,7 +252,7 @@ export class EarlyAccess {
    * member record goes last, and a retry finishes whatever is left even when it is gone.
    * @throws NotFoundError when nothing at all is stored for `userId`.
    */
-  async delete(userId: string): Promise<void> {
+  async delete(userId: string, _options?: ActorOptions): Promise<void> {
     parseWith(userIdSchema, userId, 'user id');
     const member = await this.member(userId);
     let found = member !== undefined;
@@ -296,7 +296,7 @@ export class EarlyAccess {
    * because the program's answers and `isEnabled` would disagree about it.
    * @throws ValidationError, AlreadyExistsError for a known feature, FlagOwnedError for a flag owned elsewhere.
    */
-  async createFeature(input: FeatureInput): Promise<EarlyAccessFeature> {
+  async createFeature(input: FeatureInput, _options?: ActorOptions): Promise<EarlyAccessFeature> {
     const parsed = parseWith(featureInputSchema, input, 'early-access feature');
     await this.assertFlagIsOurs(parsed.key, 'create early-access feature');
     const now = this.clock.now();
@@ -394,7 +394,7 @@ export class EarlyAccess {
    * Changes the fields named in `change` and nothing else. A cap below the seats already held is refused.
    * @throws ValidationError for a bad key or change, NotFoundError for an unknown feature.
    */
-  async updateFeature(key: string, change: FeatureUpdate): Promise<EarlyAccessFeature> {
+  async updateFeature(key: string, change: FeatureUpdate, _options?: ActorOptions): Promise<EarlyAccessFeature> {
     parseWith(keySchema, key, 'early-access feature key');
     const patch = parseWith(featureUpdateSchema, change, `update of early-access feature '${key}'`);
     const record = await updateRecord<EarlyAccessFeature>(this.store, Collections.earlyAccessFeatures, key, (current) => {

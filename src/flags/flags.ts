@@ -10,6 +10,7 @@ import { assertReferencesExist, prerequisiteReferrers } from './references.js';
 import type { FlagRepository } from './repository.js';
 import type { FlagStats } from './snapshot.js';
 import { parseStoredFlag } from './parse.js';
+import type { WriteOptions } from '../contracts.js';
 
 export { parseStoredFlag } from './parse.js';
 
@@ -50,9 +51,10 @@ export class Flags {
 
   /**
    * Creates a flag. Only `key` is required; state defaults to `disabled` and strategy to 0%.
+   * `options` says who and why, for the audit log (`gate.audit`).
    * @throws ValidationError for invalid input, AlreadyExistsError when the key is taken.
    */
-  async create(input: FlagInput): Promise<Flag> {
+  async create(input: FlagInput, _options?: WriteOptions): Promise<Flag> {
     const flag = this.build(parseWith(flagInputSchema, input, 'flag'));
     if (this.repository.version(flag.key) > 0) throw new AlreadyExistsError('Flag', flag.key);
     await assertReferencesExist(this.store, flag, 'flag');
@@ -66,9 +68,10 @@ export class Flags {
   /**
    * Changes some fields of a flag (`null` clears `salt` or `accessLevel`). Concurrent
    * updates from other processes are re-read and the change re-applied, never overwritten.
+   * `options` says who and why, for the audit log (`gate.audit`).
    * @throws ValidationError for an invalid change, NotFoundError for an unknown key.
    */
-  async update(key: string, change: FlagUpdate): Promise<Flag> {
+  async update(key: string, change: FlagUpdate, _options?: WriteOptions): Promise<Flag> {
     parseWith(keySchema, key, 'flag key');
     const patch = parseWith(flagUpdateSchema, change, `update of flag '${key}'`);
     return this.write(key, () => this.applyUpdate(key, patch));
@@ -155,10 +158,10 @@ export class Flags {
   }
 
   /**
-   * Deletes a flag.
+   * Deletes a flag. `options` says who and why, for the audit log (`gate.audit`).
    * @throws NotFoundError for an unknown key.
    */
-  async delete(key: string): Promise<void> {
+  async delete(key: string, _options?: WriteOptions): Promise<void> {
     parseWith(keySchema, key, 'flag key');
     await this.write(key, async () => {
       await deleteRecord<Flag>(

@@ -179,7 +179,8 @@ describe('openEmbeddedStore', () => {
     const directory = join(scratch, `embedded-${++counter}`);
     const run = promisify(execFile);
     await run(process.execPath, ['--import', withoutSqlite, cli, 'flag', 'create', 'fallback', '--store', directory]);
-    expect(readdirSync(directory).filter((name) => name.endsWith('.json'))).toEqual(['flags.1.json']);
+    // The flag, and the audit entry of its creation (every CLI write is audited).
+    expect(readdirSync(directory).filter((name) => name.endsWith('.json'))).toEqual(['audit.1.json', 'flags.1.json']);
     expect(existsSync(join(directory, 'phasegate.db'))).toBe(false);
     const { stdout } = await run(process.execPath, ['--import', withoutSqlite, cli, 'flag', 'list', '--store', directory]);
     expect(stdout).toContain('fallback');

@@ -1,0 +1,139 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { toError } from '../errors.js';
+import type { WriteOptions } from '../contracts.js';
+import type { ListOptions, Store, StoreEvent, StoredRecord } from '../storage/store.js';
+import type { AuditLog } from './audit-log.js';
+
+export type { WriteOptions };
+
+/** The write in progress: the action, its options, and the records it read (their values before). */
+interface WriteContext {
+  readonly action: string;
+  readonly actor: string;
+  readonly reason: string | undefined;
+  readonly read: Map<string, StoredRecord<unknown>>;
+}
+
+/**
+ * The collections whose writes are audited: the records people change. Not audited: metric
+ * samples, alerts and exposure sketches (data, not decisions), feedback (the users' own words),
+ * the email index (it would put an email hash beside a user id), and the audit log itself.
+ */
+export const AUDITED_COLLECTIONS: ReadonlySet<string> = new Set(['flags', 'releases', 'early-access-users', 'early-access-features', 'meta']);
+
+const writes = new AsyncLocalStorage<WriteContext>();
+
+const slot = (collection: string, key: string) => `${collection}\u0000${key}`;
+
+/**
+ * Runs `work` as one audited write: every write it makes to an audited collection, including
+ * side effects (a release's flags, a member's seats), is recorded as `action` by `actor`.
+ * Why AsyncLocalStorage and not a parameter on every internal call: the actor has to reach the
+ * one place every write passes (the store) through helpers that know nothing about it.
+ */
+export function auditedWrite<T>(action: string, actor: string, options: WriteOptions | undefined, work: () => Promise<T>): Promise<T> {
+  const outer = writes.getStore();
+  // A write inside a write (a release syncing its flags) keeps the outer action and actor.
+  if (outer) return work();
+  const by = typeof options?.by === 'string' && options.by.trim() !== '' ? options.by.trim() : actor;
+  const reason = typeof options?.reason === 'string' && options.reason.trim() !== '' ? options.reason.trim() : undefined;
+  return writes.run({ action, actor: by, reason, read: new Map() }, work);
+}
+
+/**
+ * A store that records an audit entry after every committed write to an audited collection:
+ * the action and actor of the surrounding {@link auditedWrite} (or `write` by the default
+ * actor), the reason, and the difference from the value read just before. Writes that are
+ * not committed record nothing; an audit entry that cannot be written is reported through
+ * `onError` and never turns the committed write into a failure.
+ */
+export class AuditedStore implements Store {
+  readonly name: string;
+  private readonly inner: Store;
+  private readonly log: AuditLog;
+  private readonly defaultActor: () => string;
+  private readonly onError: (error: Error) => void;
+
+  constructor(inner: Store, log: AuditLog, defaultActor: () => string, onError: (error: Error) => void) {
+    this.inner = inner;
+    this.name = inner.name;
+    this.log = log;
+    this.defaultActor = defaultActor;
+    this.onError = onError;
+  }
+
+  async get<T = unknown>(collection: string, key: string): Promise<StoredRecord<T> | undefined> {
+    const record = await this.inner.get<T>(collection, key);
+    const context = writes.getStore();
+    // Remember what the write read, so the entry can say what it was before.
+    if (context && record && AUDITED_COLLECTIONS.has(collection)) context.read.set(slot(collection, key), record);
+    return record;
+  }
+
+  list<T = unknown>(collection: string, options?: ListOptions): Promise<StoredRecord<T>[]> {
+    return this.inner.list<T>(collection, options);
+  }
+
+  async put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>> {
+    if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.put(collection, key, value, expectedVersion);
+    const before = await this.before(collection, key, expectedVersion);
+    const record = await this.inner.put(collection, key, value, expectedVersion);
+    await this.record(collection, key, before, record.value);
+    writes.getStore()?.read.set(slot(collection, key), record);
+    return record;
+  }
+
+  async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
+    if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.delete(collection, key, expectedVersion);
+    const before = await this.before(collection, key, expectedVersion);
+    const deleted = await this.inner.delete(collection, key, expectedVersion);
+    if (deleted) await this.record(collection, key, before, undefined);
+    writes.getStore()?.read.delete(slot(collection, key));
+    return deleted;
+  }
+
+  count(collection: string): Promise<number> {
+    return this.inner.count(collection);
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    return this.inner.subscribe(listener);
+  }
+
+  subscribed(): Promise<void> {
+    return this.inner.subscribed?.() ?? Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** The value the write replaces: the one it read at the expected version, else read now. */
+  private async before(collection: string, key: string, expectedVersion: number | undefined): Promise<unknown> {
+    if (expectedVersion === 0) return undefined;
+    const known = writes.getStore()?.read.get(slot(collection, key));
+    if (known && (expectedVersion === undefined || known.version === expectedVersion)) return known.value;
+    return (await this.inner.get(collection, key))?.value;
+  }
+
+  private async record(collection: string, key: string, before: unknown, after: unknown): Promise<void> {
+    const context = writes.getStore();
+    try {
+      await this.log.record({
+        actor: context?.actor ?? this.defaultActor(),
+        action: context?.action ?? `${collection}.write`,
+        reason: context?.reason,
+        collection,
+        key,
+        before,
+        after,
+      });
+    } catch (error) {
+      try {
+        this.onError(toError(error));
+      } catch {
+        // The write is committed; a failing error listener changes nothing about that.
+      }
+    }
+  }
+}
