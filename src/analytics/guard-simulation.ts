@@ -197,3 +197,46 @@ export function simulateGuard(options: GuardSimulationOptions): GuardSimulationS
     medianHoursToDetection: median(detected.map((r) => r.hoursToDetection!)),
   };
 }
+
+/** One look of a traced run: what the sequential guard saw. */
+export interface GuardTracePoint {
+  readonly hours: number;
+  readonly observations: number;
+  readonly treatmentCount: number;
+  readonly difference: number | null;
+  readonly interval: readonly [number, number] | null;
+  readonly decision: 'regression' | 'no evidence yet' | 'safe';
+}
+
+/**
+ * One release under the sequential guard, look by look (for pictures and docs): the estimated
+ * difference and its always-valid interval narrowing as data comes in. Stops at a regression.
+ */
+export function traceSequentialGuard(options: Omit<GuardSimulationOptions, 'runs' | 'guard'> & { readonly maxRelativeRegression?: number }): GuardTracePoint[] {
+  const random = seededRandom(options.seed);
+  const perHour = options.observationsPerHour ?? 2_000;
+  const lookMinutes = options.lookEveryMinutes ?? 10;
+  const perLook = Math.round((perHour * lookMinutes) / 60);
+  let treatment: ArmAggregate = EMPTY_ARM;
+  let control: ArmAggregate = EMPTY_ARM;
+  let observations = 0;
+  let hours = 0;
+  const points: GuardTracePoint[] = [];
+  for (const phase of options.phases) {
+    const looks = Math.round((phase.hours * 60) / lookMinutes);
+    for (let look = 0; look < looks; look++) {
+      const countT = binomial(perLook, phase.percentage / 100, random);
+      const errorsT = binomial(countT, options.treatmentRate, random);
+      const errorsC = binomial(perLook - countT, options.controlRate, random);
+      treatment = mergeArms(treatment, { count: countT, sum: errorsT, sumOfSquares: errorsT });
+      control = mergeArms(control, { count: perLook - countT, sum: errorsC, sumOfSquares: errorsC });
+      observations += perLook;
+      hours += lookMinutes / 60;
+      const controlMean = control.count > 0 ? control.sum / control.count : 0;
+      const result = compareArms(treatment, control, { bad: 'above', tolerance: (options.maxRelativeRegression ?? 0) * controlMean });
+      points.push({ hours, observations, treatmentCount: treatment.count, difference: result.difference, interval: result.interval, decision: result.decision });
+      if (result.decision === 'regression') return points;
+    }
+  }
+  return points;
+}
