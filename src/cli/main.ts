@@ -150,7 +150,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     const store = await openStore(options);
     let gate;
     try {
-      gate = await createPhasegate({ store, clock });
+      const webhookSecret = process.env.PHASEGATE_WEBHOOK_SECRET;
+      gate = await createPhasegate({ store, clock, ...(webhookSecret ? { analytics: { webhookSecret } } : {}) });
     } catch (error) {
       await store.close().catch(() => {});
       throw error;
