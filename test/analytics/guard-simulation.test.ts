@@ -70,3 +70,20 @@ describe('guard simulations (fake clock, seeded randomness)', () => {
     expect(up).toBeGreaterThan(0.01);
   });
 });
+
+describe('bench/guarded.mjs smoke run', () => {
+  it('runs every scenario and guard quickly and reports rates with their intervals', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { resolve } = await import('node:path');
+    const root = resolve(import.meta.dirname, '../..');
+    const output = execFileSync(process.execPath, ['--import', 'tsx', 'bench/guarded.mjs', '--quick', '--no-write'], { cwd: root, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const report = JSON.parse(output.trim().split('\n').pop()!) as { runs: number; rows: Array<{ method: string; harmful: boolean; rollbackRate: number; rollbackRateInterval: [number, number] }> };
+    expect(report.runs).toBe(20);
+    expect(report.rows).toHaveLength(9);
+    for (const row of report.rows) {
+      expect(row.rollbackRateInterval[0]).toBeLessThanOrEqual(row.rollbackRate);
+      expect(row.rollbackRateInterval[1]).toBeGreaterThanOrEqual(row.rollbackRate);
+    }
+    expect(report.rows.filter((r) => r.method === 'sequential' && r.harmful).every((r) => r.rollbackRate === 1)).toBe(true);
+  }, 120_000);
+});
