@@ -90,7 +90,9 @@ ${ticks.join('\n')}
 ${band(harmless, '#2f6fde')}
 ${band(harmful, '#d9412b')}
 <line x1="${x(detected.hours)}" x2="${x(detected.hours)}" y1="${top}" y2="${height - bottom}" stroke="#d9412b" stroke-dasharray="2 2"/>
-<text x="${x(detected.hours) + 4}" y="${top + 12}" fill="#d9412b">interval above 0: regression, rolled back after ${detected.hours.toFixed(1)} h (${detected.treatmentCount.toLocaleString('en')} users' observations with the release)</text>
+<text x="${x(detected.hours) + 6}" y="${top + 14}" fill="#d9412b">harmful release (4% errors against 2%):</text>
+<text x="${x(detected.hours) + 6}" y="${top + 29}" fill="#d9412b">interval above 0, regression, rolled back</text>
+<text x="${x(detected.hours) + 6}" y="${top + 44}" fill="#d9412b">after ${detected.hours.toFixed(1)} h, ${detected.treatmentCount.toLocaleString('en')} observations from its users</text>
 <text x="${x(harmless.at(-1).hours) - 4}" y="${y(harmless.at(-1).interval?.[0] ?? 0) + 18}" text-anchor="end" fill="#2f6fde">harmless release: the interval keeps 0 inside</text>
 ${hourTicks.join('\n')}
 <text x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle">hours since the release started (5% of users)</text>

@@ -186,6 +186,8 @@ export interface ReleaseHealth {
   readonly comparisons: readonly MetricComparison[];
   /** Latest observation counted (within the window, not after the clock's now); `null` if none. */
   readonly lastObservationAt: number | null;
+  /** The guards' last decision about the release, if they made one. */
+  readonly decision: GuardDecision | null;
   readonly recommendations: readonly string[];
 }
 
@@ -209,6 +211,41 @@ export interface GuardAction {
   /** For a rollback: steps of its plan nobody carried out (no listener, no built-in). Say so loudly. */
   readonly unhandledSteps?: readonly string[];
 }
+
+/** The last thing the guards decided about a release: stored, so every process and the CLI see it. */
+export interface GuardDecision {
+  readonly version: string;
+  /** When this decision was first made (it is rewritten only when it changes). */
+  readonly at: number;
+  /** `none`: nothing to do; `waiting`: the next phase waits for evidence. */
+  readonly action: 'held' | 'rolledBack' | 'resumed' | 'waiting' | 'none';
+  readonly reason: string | null;
+  readonly comparisons: ReadonlyArray<{
+    readonly metric: string;
+    readonly decision: SequentialDecision;
+    readonly difference: number | null;
+    readonly interval: readonly [number, number] | null;
+    readonly treatmentCount: number;
+    readonly controlCount: number;
+  }>;
+}
+
+const decisionSchema = z.strictObject({
+  version: z.string(),
+  at: z.number(),
+  action: z.enum(['held', 'rolledBack', 'resumed', 'waiting', 'none']),
+  reason: z.string().nullable(),
+  comparisons: z.array(
+    z.strictObject({
+      metric: z.string(),
+      decision: z.enum(['regression', 'no evidence yet', 'safe']),
+      difference: z.number().nullable(),
+      interval: z.tuple([z.number(), z.number()]).nullable(),
+      treatmentCount: z.number(),
+      controlCount: z.number(),
+    }),
+  ),
+});
 
 /** A full analytics report: plain JSON that round-trips through `JSON.stringify`. */
 export interface AnalyticsReport {
@@ -651,6 +688,7 @@ export class Analytics {
       metrics,
       comparisons,
       lastObservationAt,
+      decision: await this.lastDecision(version),
       recommendations: recommend(version, release, metrics, comparisons, status, this.minimumSamples, this.evaluationWindowMs),
     };
   }
@@ -705,6 +743,7 @@ export class Analytics {
       const reason = regressionText ?? `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
       try {
         const after = await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
+        await this.noteDecision(release.version, 'rolledBack', reason);
         await this.enqueueDecisions(after);
         const unhandledSteps = (after.rollback?.steps ?? []).filter((s) => s.outcome === 'unhandled').map((s) => s.step.action);
         return { version: release.version, action: 'rolledBack', breach: worst, ...(unhandledSteps.length ? { unhandledSteps } : {}) };
@@ -718,6 +757,7 @@ export class Analytics {
       if (release.hold) return null;
       const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
       const after = await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+      await this.noteDecision(release.version, 'held', reason);
       await this.enqueueDecisions(after);
       return { version: release.version, action: 'held', breach: worst };
     }
@@ -729,13 +769,47 @@ export class Analytics {
         if (error instanceof IllegalTransitionError) return null; // someone resumed it already.
         throw error;
       }
+      await this.noteDecision(release.version, 'resumed', `${release.hold.breach?.metric ?? 'its metric'} is back within its limit`);
       return { version: release.version, action: 'resumed' };
     }
     return null;
   }
 
+  /** The guards' last decision about a release, or `null`. */
+  async lastDecision(version: string): Promise<GuardDecision | null> {
+    const record = await this.store.get(ANALYTICS_STATE_COLLECTION, structuredKey('decision', version));
+    if (!record) return null;
+    const parsed = decisionSchema.safeParse(record.value);
+    if (parsed.success) return parsed.data;
+    this.reportInvalid(record.key);
+    return null;
+  }
+
+  /** Stores the decision if it differs from the last one (action, reason or a metric's verdict). */
+  private async noteDecision(version: string, action: GuardDecision['action'], reason: string | null): Promise<void> {
+    const comparisons = (await this.comparisons(version)).map((c) => ({
+      metric: c.metric,
+      decision: c.decision,
+      difference: c.difference,
+      interval: c.interval,
+      treatmentCount: c.treatment.count,
+      controlCount: c.control.count,
+    }));
+    const at = this.clock.now();
+    await updateRecord<GuardDecision>(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('decision', version), (current) => {
+      const previous = current ? decisionSchema.safeParse(current.value) : undefined;
+      const same =
+        previous?.success &&
+        previous.data.action === action &&
+        previous.data.reason === reason &&
+        JSON.stringify(previous.data.comparisons.map((c) => [c.metric, c.decision])) === JSON.stringify(comparisons.map((c) => [c.metric, c.decision]));
+      return same ? undefined : { version, at, action, reason, comparisons };
+    });
+  }
+
   private async raiseComparisonAlert(version: string, c: MetricComparison): Promise<void> {
-    const key = structuredKey('alert-state', c.metric, version, 'comparison');
+    // Five parts: never the key of a threshold's state (four parts), whatever the feature is called.
+    const key = structuredKey('alert-state', c.metric, version, null, 'comparison');
     const at = this.clock.now();
     const record = await updateRecord<AlertState>(this.store, ANALYTICS_STATE_COLLECTION, key, (current) => {
       const parsedState = current ? alertStateSchema.safeParse(current.value) : undefined;
@@ -777,16 +851,22 @@ export class Analytics {
       await this.enqueueDecisions(current);
       if (!isActive(current.status)) continue;
       const config = await this.guardConfig(current.version);
-      if (!config || config.samplesBeforeAdvancing === 0) continue;
-      for (const c of await this.comparisons(current.version)) {
-        if (c.decision === 'no evidence yet' && c.treatment.count < config.samplesBeforeAdvancing) {
-          this.waitingForEvidence.set(
-            current.version,
-            `waiting for evidence: ${c.metric} has ${c.treatment.count} of ${config.samplesBeforeAdvancing} observations from the release's users`,
-          );
-          break;
+      if (config && config.samplesBeforeAdvancing > 0) {
+        for (const c of await this.comparisons(current.version)) {
+          if (c.decision === 'no evidence yet' && c.treatment.count < config.samplesBeforeAdvancing) {
+            this.waitingForEvidence.set(
+              current.version,
+              `waiting for evidence: ${c.metric} has ${c.treatment.count} of ${config.samplesBeforeAdvancing} observations from the release's users`,
+            );
+            break;
+          }
         }
       }
+      if (action) continue; // noted when it acted
+      const waiting = this.waitingForEvidence.get(current.version);
+      if (waiting) await this.noteDecision(current.version, 'waiting', waiting);
+      else if (current.hold?.by === 'analytics') await this.noteDecision(current.version, 'held', current.hold.reason);
+      else await this.noteDecision(current.version, 'none', null);
     }
     for await (const record of recordsWithPrefix<AlertState>(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('alert-state'))) {
       const parsed = alertStateSchema.safeParse(record.value);

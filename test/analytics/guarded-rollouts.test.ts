@@ -289,7 +289,7 @@ describe('comparison against control (issue 18)', () => {
   }
 
   it("rolls back a release that makes its users' checkouts fail more than everyone else's, and says why", async () => {
-    const { gate } = await guardedRelease();
+    const { gate, store, clock } = await guardedRelease();
     await outcomes(gate, 0, 20_000, 0.02, 0.2, seededRandom(3));
     const release = (await gate.releases.get('4.0.0'))!;
     expect(release.status).toBe('rolled_back');
@@ -302,6 +302,14 @@ describe('comparison against control (issue 18)', () => {
     const health = await gate.analytics.health('4.0.0');
     expect(health.status).toBe('rolled back');
     expect(health.comparisons[0]).toMatchObject({ metric: 'checkout_error', decision: 'regression' });
+    // The decision is in the store: another process (or the CLI) sees it.
+    const other = await createPhasegate({ store, clock: new ManualClock(clock.now()) });
+    cleanups.push(() => other.detach());
+    expect(await other.analytics.lastDecision('4.0.0')).toMatchObject({
+      action: 'rolledBack',
+      reason: release.rollback!.reason,
+      comparisons: [{ metric: 'checkout_error', decision: 'regression' }],
+    });
     expect(users.slice(0, 1000).some((userId) => gate.isEnabled('checkout-v2', { userId }))).toBe(false);
   });
 
@@ -326,6 +334,7 @@ describe('comparison against control (issue 18)', () => {
     expect(waiting.advanced).toEqual([]);
     expect(waiting.waiting[0]!.reason).toMatch(/^waiting for evidence: checkout_error has \d+ of 400 observations from the release's users$/);
     expect((await gate.releases.get('4.0.0'))!.hold).toBeNull(); // waiting is not a hold
+    expect(await gate.analytics.lastDecision('4.0.0')).toMatchObject({ action: 'waiting', reason: waiting.waiting[0]!.reason });
     await outcomes(gate, 1_000, 4_000, 0.05, 0.05, seededRandom(6));
     const moved = await gate.tick();
     expect(moved.advanced).toEqual([{ version: '4.0.0', from: 'canary', to: 'half' }]);
