@@ -352,7 +352,7 @@ describe('comparison against control (issue 18)', () => {
 describe('notifications through the outbox (issue 18)', () => {
   const secret = 'test-secret';
 
-  async function rollbackWithWebhook(url: string, options: { secret?: string } = {}) {
+  async function rollbackWithWebhook(url: string, options: { secret?: string; store?: Store } = {}) {
     const context = await setup(options);
     await context.gate.releases.plan({
       version: '5.0.0',
@@ -421,6 +421,23 @@ describe('notifications through the outbox (issue 18)', () => {
     expect((await gate.analytics.notifications())[0]).toMatchObject({ state: 'pending', attempts: 0 });
   });
 
+  it('`phasegate release tick` delivers what an app queued', async () => {
+    const hook = await receiver();
+    const dir = tempDir();
+    const { gate } = await rollbackWithWebhook(hook.url, { store: new FileStore(dir, { watch: false }) });
+    expect((await gate.tick()).notifications.unsigned).toBe(1); // the app has no secret: queued only
+    const tick = (env: Record<string, string>) =>
+      new Promise<string>((done) => {
+        execFile(process.execPath, [join(root, 'dist/cli/main.js'), 'release', 'tick', '--store', dir, '--at', new Date(START + Duration.hour).toISOString()], { env: { ...process.env, ...env } }, (_e, stdout) =>
+          done(stdout),
+        );
+      });
+    expect(await tick({ PHASEGATE_WEBHOOK_SECRET: '' })).toMatch(/^WARNING: 1 notification\(s\) waiting: set PHASEGATE_WEBHOOK_SECRET to sign and send them$/m);
+    expect(await tick({ PHASEGATE_WEBHOOK_SECRET: secret })).toMatch(/^notifications: 1 delivered$/m);
+    expect(hook.deliveries).toHaveLength(1);
+    expect(hook.deliveries[0]!.headers['x-phasegate-signature']).toBe(webhookSignature(secret, Number(hook.deliveries[0]!.headers['x-phasegate-timestamp']), hook.deliveries[0]!.body));
+  }, 60_000);
+
   it('a process killed between the rollback and the delivery loses nothing: the next tick delivers exactly once', async () => {
     const hook = await receiver();
     const dir = tempDir();
@@ -428,12 +445,24 @@ describe('notifications through the outbox (issue 18)', () => {
     expect(died.stdout).toBe('decided\n');
     expect(died.signal).toBe('SIGKILL');
     expect(hook.deliveries).toEqual([]);
-    // Two processes tick after the restart; the receiver sees one delivery per idempotency key.
+    // Two clients and the CLI's `release tick` run after the restart; the receiver sees one
+    // delivery per idempotency key.
     const a = await setup({ store: new FileStore(dir, { watch: false }), secret, at: START + Duration.hour });
     const b = await setup({ store: new FileStore(dir, { watch: false }), secret, at: START + Duration.hour });
     expect((await a.gate.releases.get('3.0.0'))!.status).toBe('rolled_back');
-    await Promise.all([a.gate.tick(), b.gate.tick()]);
+    const cliTick = () =>
+      new Promise<string>((done) => {
+        execFile(
+          process.execPath,
+          [join(root, 'dist/cli/main.js'), 'release', 'tick', '--store', dir, '--at', new Date(START + Duration.hour).toISOString()],
+          { env: { ...process.env, PHASEGATE_WEBHOOK_SECRET: secret } },
+          (_error, stdout) => done(stdout),
+        );
+      });
+    const [, , cliOutput] = await Promise.all([a.gate.tick(), b.gate.tick(), cliTick()]);
+    expect(cliOutput).not.toMatch(/WARNING/);
     await a.gate.tick();
+    await cliTick();
     expect(hook.deliveries).toHaveLength(1);
     expect(JSON.parse(hook.deliveries[0]!.body)).toMatchObject({ event: 'rollback', release: '3.0.0' });
   }, 90_000);
