@@ -1073,6 +1073,15 @@ export class Analytics {
       const day = parseStructuredKey(record.key)?.[3];
       if (typeof day === 'string' && day < adoptionCutoff) await remove(Collections.metrics, record);
     }
+    // Records written before keys were structured (`metric|release|feature`, `adoption|…|day`) are
+    // no longer read; they go once they are as old as the policy allows.
+    for await (const record of recordsWithPrefix(this.store, Collections.metrics, '')) {
+      if (record.key.startsWith('[')) continue;
+      const legacyDay = /\|(\d{4}-\d{2}-\d{2})$/.exec(record.key)?.[1];
+      const recent = (record.value as { recent?: unknown }).recent;
+      const lastAt = Array.isArray(recent) ? Math.max(0, ...recent.map((o: { at?: unknown }) => (typeof o?.at === 'number' ? o.at : 0))) : null;
+      if ((legacyDay !== undefined && legacyDay < adoptionCutoff) || (lastAt !== null && lastAt < observationCutoff)) await remove(Collections.metrics, record);
+    }
     for await (const record of recordsWithPrefix(this.store, Collections.alerts, '')) {
       const at = (record.value as { at?: unknown }).at;
       if (typeof at !== 'number' || at >= now - this.retention.alertDays * DAY) break; // keys sort by time
@@ -1098,6 +1107,7 @@ export class Analytics {
 
   /** A full report: metric statistics, thresholds, alerts, release health and flag exposure. */
   async report(options: { windowMs?: number } = {}): Promise<AnalyticsReport> {
+    await this.loadThresholds();
     const windowMs = options.windowMs ?? this.evaluationWindowMs;
     const now = this.clock.now();
     const metrics = [];

@@ -483,7 +483,12 @@ describe('retention (issue 14 item 14)', () => {
       await gate.analytics.flush();
       clock.advance(Duration.day);
     }
+    // Records from before keys were structured are not read any more, and go once they are old.
+    await store.put('metrics', 'old_metric||gone', { metric: 'old_metric', release: null, feature: 'gone', count: 1, sum: 1, min: 1, max: 1, recent: [{ value: 1, at: START }] }, 0);
+    await store.put('metrics', 'old_metric||fresh', { metric: 'old_metric', release: null, feature: 'fresh', count: 1, sum: 1, min: 1, max: 1, recent: [{ value: 1, at: clock.now() }] }, 0);
+    await store.put('metrics', 'adoption|active|f|2026-04-06', { registers: '' }, 0);
     await gate.analytics.prune();
+    expect((await store.list('metrics')).map((r) => r.key).filter((key) => !key.startsWith('['))).toEqual(['old_metric||fresh']);
     const series = await gate.analytics.series('old_metric');
     expect(series.map((s) => s.feature)).toEqual(['kept']);
     expect(Math.min(...series[0]!.recent.map((o) => o.at))).toBeGreaterThanOrEqual(clock.now() - 2 * Duration.day);
