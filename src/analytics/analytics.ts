@@ -464,7 +464,7 @@ export class Analytics {
     const prefix = metric === undefined ? structuredPrefix('series') : structuredPrefix('series', metric);
     for await (const record of recordsWithPrefix(this.store, Collections.metrics, prefix)) {
       const series = this.validSeries(record);
-      if (series) all.push({ ...series, recent: series.recent.filter((o) => o.at <= now) });
+      if (series && (metric === undefined || series.metric === metric)) all.push({ ...series, recent: series.recent.filter((o) => o.at <= now) });
     }
     return all;
   }
