@@ -530,3 +530,36 @@ describe('the CLI shows what health knows (issue 15 item 7)', () => {
     expect(status.stdout).not.toMatch(/100 healthy/);
   }, 60_000);
 });
+
+describe('alerts depend on the shared history, not on who recorded it (property)', () => {
+  it('any interleaving of three clients raises exactly the alerts one client would', async () => {
+    const { default: fc } = await import('fast-check');
+    const { breachOf } = await import('../../src/index.js');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.constantFrom(0, 4, 6, 9, 20)), { minLength: 1, maxLength: 25 }), async (steps) => {
+        const store = new MemoryStore();
+        const clients = await Promise.all([0, 1, 2].map(() => createPhasegate({ store, clock: new ManualClock(START), analytics: { minimumSamples: 1 } })));
+        try {
+          // The model: the windowed mean after each sample, and the alert state machine.
+          const values: number[] = [];
+          let state: 'warning' | 'critical' | null = null;
+          let expected = 0;
+          for (const [client, value] of steps) {
+            await clients[client]!.analytics.record({ metric: 'error_rate', value });
+            values.push(value);
+            const severity = breachOf(values.reduce((a, b) => a + b, 0) / values.length, 5, 'above', 7.5);
+            if (severity === null) state = null;
+            else if (state !== severity && state !== 'critical') {
+              state = severity;
+              expected++;
+            }
+          }
+          expect(await clients[0]!.analytics.alerts(1000)).toHaveLength(expected);
+        } finally {
+          for (const client of clients) client.detach();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
