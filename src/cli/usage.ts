@@ -39,6 +39,9 @@ Global options:
   --at ISO-TIME      act as if the time were this (simulations, tests)
   --help             help for any command
 
+Environment:
+  PHASEGATE_WEBHOOK_SECRET  signs webhook notifications; 'release tick' sends them only with it
+
 Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.`,
   flag: `Usage:
   phasegate flag create KEY [--state S] [--description TEXT] [strategy options] [--salt S] [--access-level L]
