@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError, toError } from '../errors.js';
 import type { PhasegateEventEmitter } from '../events.js';
@@ -11,6 +10,7 @@ import { Collections, type Store, type StoredRecord } from '../storage/store.js'
 import { parseWith } from '../validation.js';
 import type { ExposureCounter } from './exposure.js';
 import { HyperLogLog } from './hyperloglog.js';
+import { recommend, round, scoreHealth, signed, type MetricComparison, type MetricHealth, type ReleaseHealth } from './health.js';
 import { parseStructuredKey, recordsWithPrefix, seriesKey, sketchKey, structuredKey, structuredPrefix } from './keys.js';
 import {
   DEFAULT_RETENTION,
@@ -22,13 +22,11 @@ import {
   thresholdSchema,
   withCritical,
   type Alert,
-  type Badness,
   type GuardConfig,
   type GuardConfigInput,
   type MetricSample,
   type OutcomeInput,
   type RetentionPolicy,
-  type Severity,
   type Threshold,
   type ThresholdInput,
 } from './model.js';
@@ -47,77 +45,37 @@ import {
   type Webhook,
   type WebhookInput,
 } from './notifications.js';
-import { addObservation, compareArms, EMPTY_ARM, type ArmAggregate, type SequentialDecision } from './sequential.js';
+import { applyRetention, dayKey, pruneAlertsToLimit } from './retention.js';
+import { addObservation, compareArms, EMPTY_ARM, type ArmAggregate } from './sequential.js';
+import {
+  ANALYTICS_STATE_COLLECTION,
+  SERIES_WINDOW,
+  alertSchema,
+  alertStateSchema,
+  armsSchema,
+  decisionSchema,
+  seriesSchema,
+  sketchSchema,
+  storedGuardSchema,
+  storedThresholdSchema,
+  type AlertState,
+  type Arms,
+  type GuardDecision,
+  type MetricSeries,
+} from './state.js';
 import { summarize, type MetricStatistics, type Observation } from './statistics.js';
 
-/** Observations kept per series, in the store and in memory. */
-export const SERIES_WINDOW = 500;
+export { ANALYTICS_STATE_COLLECTION, SERIES_WINDOW } from './state.js';
+export type { GuardDecision, MetricSeries } from './state.js';
+export type { HealthStatus, MetricComparison, MetricHealth, ReleaseHealth } from './health.js';
+
 /** Alerts kept in the persisted history (the default of `retention.alertLimit`). */
 export const ALERT_HISTORY_LIMIT = DEFAULT_RETENTION.alertLimit;
-/** Collection of shared analytics state: thresholds, guard configs, per-arm aggregates, alert state, decisions, webhooks. */
-export const ANALYTICS_STATE_COLLECTION = 'analytics-state';
 
 const DAY = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** A metric series as persisted: running aggregates plus the latest observations. */
-export interface MetricSeries {
-  readonly metric: string;
-  readonly release: string | null;
-  readonly feature: string | null;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
-  readonly recent: readonly Observation[];
-}
 
-const observationSchema = z.strictObject({ value: z.number(), at: z.number() });
-const seriesSchema = z.strictObject({
-  metric: z.string(),
-  release: z.string().nullable(),
-  feature: z.string().nullable(),
-  count: z.number().int().min(0),
-  sum: z.number(),
-  min: z.number(),
-  max: z.number(),
-  recent: z.array(observationSchema).max(SERIES_WINDOW),
-});
-const armSchema = z.strictObject({ count: z.number().int().min(0), sum: z.number(), sumOfSquares: z.number().min(0) });
-const armsSchema = z.strictObject({ treatment: armSchema, control: armSchema, firstAt: z.number(), lastAt: z.number() });
-const storedThresholdSchema = z.strictObject({ metric: z.string(), limit: z.number(), bad: z.enum(['above', 'below']), critical: z.number() });
-const alertSchema = z.strictObject({
-  id: z.string(),
-  at: z.number(),
-  metric: z.string(),
-  value: z.number(),
-  limit: z.number(),
-  critical: z.number().optional(),
-  bad: z.enum(['above', 'below']),
-  severity: z.enum(['warning', 'critical']),
-  samples: z.number(),
-  release: z.string().nullable(),
-  feature: z.string().nullable(),
-  kind: z.enum(['threshold', 'comparison']).optional(),
-});
-const alertStateSchema = z.strictObject({ severity: z.enum(['warning', 'critical']).nullable(), alert: alertSchema.nullable(), published: z.boolean() });
-const storedGuardSchema = z.strictObject({
-  metrics: z.array(
-    z.strictObject({
-      metric: z.string(),
-      bad: z.enum(['above', 'below']),
-      maxRelativeRegression: z.number().optional(),
-      maxRegression: z.number().optional(),
-    }),
-  ),
-  alpha: z.number(),
-  minimumSamples: z.number(),
-  samplesBeforeAdvancing: z.number(),
-});
-const sketchSchema = z.strictObject({ registers: z.string() });
-
-type Arms = z.infer<typeof armsSchema>;
-type AlertState = z.infer<typeof alertStateSchema>;
 
 /** What the host lends analytics (a port, not the client itself). */
 export interface AnalyticsPort {
@@ -144,53 +102,6 @@ export interface AnalyticsOptions {
   readonly delivery?: Omit<DeliveryOptions, 'secret'>;
 }
 
-/** How one watched metric stands for a release. */
-export interface MetricHealth {
-  readonly metric: string;
-  readonly value: number;
-  readonly samples: number;
-  readonly limit: number;
-  readonly critical: number;
-  readonly bad: Badness;
-  readonly severity: Severity | null;
-}
-
-/** One guard metric compared between the release's users (treatment) and everyone else (control). */
-export interface MetricComparison {
-  readonly metric: string;
-  readonly bad: Badness;
-  readonly decision: SequentialDecision;
-  readonly treatment: { readonly count: number; readonly mean: number | null };
-  readonly control: { readonly count: number; readonly mean: number | null };
-  /** Treatment minus control. */
-  readonly difference: number | null;
-  /** Always-valid interval of the difference at level 1 − alpha. */
-  readonly interval: readonly [number, number] | null;
-  readonly alpha: number;
-  /** The accepted harm, in metric units, at this look. */
-  readonly tolerance: number;
-  readonly lastObservationAt: number | null;
-}
-
-/** Health states: the usual three when there is recent data to judge, otherwise why not. */
-export type HealthStatus = 'healthy' | 'warning' | 'critical' | 'no data' | 'rolled back';
-
-/** A release's health from its own metrics only. */
-export interface ReleaseHealth {
-  readonly version: string;
-  /** 0–100; `null` when there is nothing to score (`no data`, `rolled back`). */
-  readonly score: number | null;
-  readonly status: HealthStatus;
-  readonly metrics: readonly MetricHealth[];
-  /** Comparisons against control, for releases guarded with `guardRelease`. */
-  readonly comparisons: readonly MetricComparison[];
-  /** Latest observation counted (within the window, not after the clock's now); `null` if none. */
-  readonly lastObservationAt: number | null;
-  /** The guards' last decision about the release, if they made one. */
-  readonly decision: GuardDecision | null;
-  readonly recommendations: readonly string[];
-}
-
 /** Adoption of one feature on one day, from exposure counting and recorded usage. */
 export interface Adoption {
   readonly feature: string;
@@ -212,41 +123,6 @@ export interface GuardAction {
   readonly unhandledSteps?: readonly string[];
 }
 
-/** The last thing the guards decided about a release: stored, so every process and the CLI see it. */
-export interface GuardDecision {
-  readonly version: string;
-  /** When this decision was first made (it is rewritten only when it changes). */
-  readonly at: number;
-  /** `none`: nothing to do; `waiting`: the next phase waits for evidence. */
-  readonly action: 'held' | 'rolledBack' | 'resumed' | 'waiting' | 'none';
-  readonly reason: string | null;
-  readonly comparisons: ReadonlyArray<{
-    readonly metric: string;
-    readonly decision: SequentialDecision;
-    readonly difference: number | null;
-    readonly interval: readonly [number, number] | null;
-    readonly treatmentCount: number;
-    readonly controlCount: number;
-  }>;
-}
-
-const decisionSchema = z.strictObject({
-  version: z.string(),
-  at: z.number(),
-  action: z.enum(['held', 'rolledBack', 'resumed', 'waiting', 'none']),
-  reason: z.string().nullable(),
-  comparisons: z.array(
-    z.strictObject({
-      metric: z.string(),
-      decision: z.enum(['regression', 'no evidence yet', 'safe']),
-      difference: z.number().nullable(),
-      interval: z.tuple([z.number(), z.number()]).nullable(),
-      treatmentCount: z.number(),
-      controlCount: z.number(),
-    }),
-  ),
-});
-
 /** A full analytics report: plain JSON that round-trips through `JSON.stringify`. */
 export interface AnalyticsReport {
   readonly generatedAt: number;
@@ -263,10 +139,6 @@ export interface OutcomeResult {
   /** The releases the observation was attributed to, and the arm the user was in. */
   readonly arms: ReadonlyArray<{ readonly release: string; readonly arm: 'treatment' | 'control' }>;
   readonly guard: readonly GuardAction[];
-}
-
-function dayKey(at: number): string {
-  return new Date(Math.floor(at / DAY) * DAY).toISOString().slice(0, 10);
 }
 
 function mean(observations: readonly Observation[]): number {
@@ -547,7 +419,7 @@ export class Analytics {
     if (!alert || state.value.published) return;
     try {
       await this.store.put(Collections.alerts, alert.id, alert, 0);
-      await this.pruneAlertsToLimit();
+      await pruneAlertsToLimit(this.store, this.retention.alertLimit);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error; // already in the history
     }
@@ -561,13 +433,6 @@ export class Analytics {
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error; // someone moved it on; the next tick re-checks.
     }
-  }
-
-  private async pruneAlertsToLimit(): Promise<void> {
-    const excess = (await this.store.count(Collections.alerts)) - this.retention.alertLimit;
-    if (excess <= 0) return;
-    const oldest = await this.store.list(Collections.alerts, { limit: Math.min(excess, 1000) });
-    for (const record of oldest) await this.store.delete(Collections.alerts, record.key);
   }
 
   /** The alert history up to the clock's now, newest first. */
@@ -671,16 +536,7 @@ export class Analytics {
     for (const c of comparisons) {
       if (c.lastObservationAt !== null && c.lastObservationAt >= since) lastObservationAt = Math.max(lastObservationAt ?? 0, c.lastObservationAt);
     }
-    let status: HealthStatus;
-    let score: number | null = null;
-    if (release.status === 'rolled_back') status = 'rolled back';
-    else if (lastObservationAt === null) status = 'no data';
-    else {
-      const regressions = comparisons.filter((c) => c.decision === 'regression').length;
-      const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0) + 40 * regressions;
-      score = Math.max(0, 100 - penalty);
-      status = metrics.some((m) => m.severity === 'critical') || regressions > 0 || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-    }
+    const { status, score } = scoreHealth(release, metrics, comparisons, lastObservationAt);
     return {
       version,
       score,
@@ -1044,63 +900,7 @@ export class Analytics {
    * Returns how many records it deleted or rewrote.
    */
   async prune(): Promise<number> {
-    const now = this.clock.now();
-    const observationCutoff = now - this.retention.observationDays * DAY;
-    const adoptionCutoff = dayKey(now - this.retention.adoptionDays * DAY);
-    let changed = 0;
-    const remove = async (collection: string, record: StoredRecord) => {
-      try {
-        if (await this.store.delete(collection, record.key, record.version)) changed++;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error; // written meanwhile: it is not stale.
-      }
-    };
-    for await (const record of recordsWithPrefix(this.store, Collections.metrics, structuredPrefix('series'))) {
-      const series = this.validSeries(record);
-      if (!series) continue;
-      const kept = series.recent.filter((o) => o.at >= observationCutoff);
-      if (kept.length === 0) await remove(Collections.metrics, record);
-      else if (kept.length < series.recent.length) {
-        try {
-          await this.store.put(Collections.metrics, record.key, { ...series, recent: kept }, record.version);
-          changed++;
-        } catch (error) {
-          if (!(error instanceof ConflictError)) throw error;
-        }
-      }
-    }
-    for await (const record of recordsWithPrefix(this.store, Collections.metrics, structuredPrefix('adoption'))) {
-      const day = parseStructuredKey(record.key)?.[3];
-      if (typeof day === 'string' && day < adoptionCutoff) await remove(Collections.metrics, record);
-    }
-    // Records written before keys were structured (`metric|release|feature`, `adoption|…|day`) are
-    // no longer read; they go once they are as old as the policy allows.
-    for await (const record of recordsWithPrefix(this.store, Collections.metrics, '')) {
-      if (record.key.startsWith('[')) continue;
-      const legacyDay = /\|(\d{4}-\d{2}-\d{2})$/.exec(record.key)?.[1];
-      const recent = (record.value as { recent?: unknown }).recent;
-      const lastAt = Array.isArray(recent) ? Math.max(0, ...recent.map((o: { at?: unknown }) => (typeof o?.at === 'number' ? o.at : 0))) : null;
-      if ((legacyDay !== undefined && legacyDay < adoptionCutoff) || (lastAt !== null && lastAt < observationCutoff)) await remove(Collections.metrics, record);
-    }
-    for await (const record of recordsWithPrefix(this.store, Collections.alerts, '')) {
-      const at = (record.value as { at?: unknown }).at;
-      if (typeof at !== 'number' || at >= now - this.retention.alertDays * DAY) break; // keys sort by time
-      await remove(Collections.alerts, record);
-    }
-    await this.pruneAlertsToLimit();
-    for await (const record of recordsWithPrefix(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('arms'))) {
-      const arms = armsSchema.safeParse(record.value);
-      if (arms.success && arms.data.lastAt < observationCutoff) await remove(ANALYTICS_STATE_COLLECTION, record);
-    }
-    for await (const record of recordsWithPrefix(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('alert-state'))) {
-      const state = alertStateSchema.safeParse(record.value);
-      if (state.success && state.data.severity === null && state.data.published) await remove(ANALYTICS_STATE_COLLECTION, record);
-    }
-    for await (const record of recordsWithPrefix(this.store, OUTBOX_COLLECTION, '')) {
-      const entry = parseOutboxEntry(record);
-      if (entry && entry.state !== 'pending' && entry.createdAt < now - this.retention.notificationDays * DAY) await remove(OUTBOX_COLLECTION, record);
-    }
-    return changed;
+    return applyRetention(this.store, this.clock.now(), this.retention);
   }
 
   // ---------------------------------------------------------------- reports
@@ -1164,52 +964,3 @@ function checkRetention(policy: RetentionPolicy): RetentionPolicy {
   return Object.freeze({ ...policy });
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function signed(value: number): string {
-  const rounded = Math.round(value * 10_000) / 10_000;
-  return rounded > 0 ? `+${rounded}` : String(rounded);
-}
-
-function recommend(
-  version: string,
-  release: Release,
-  metrics: readonly MetricHealth[],
-  comparisons: readonly MetricComparison[],
-  status: HealthStatus,
-  minimumSamples: number,
-  windowMs: number,
-): string[] {
-  if (release.status === 'rolled_back') {
-    return [`Release ${version} was rolled back (${release.rollback?.reason ?? 'no reason recorded'}): ship the fix as a new release.`];
-  }
-  const window = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${Math.round(windowMs / 60_000)} min`;
-  if (status === 'no data') {
-    if (release.status === 'planned') return [`Release ${version} has not started: no data yet.`];
-    return release.status === 'released'
-      ? [`Release ${version} is fully released; no metrics for it in the last ${window}, so its health is unknown.`]
-      : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
-  }
-  const advice: string[] = [];
-  const active = isActive(release.status) || release.status === 'planned';
-  for (const m of metrics) {
-    const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
-    if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);
-    else if (m.severity === 'warning') advice.push(`${where}: hold release ${version} in its phase until it recovers.`);
-    else if (active && m.samples < minimumSamples) advice.push(`${m.metric} has only ${m.samples} sample(s) in the last ${window}: wait for at least ${minimumSamples} before deciding.`);
-  }
-  for (const c of comparisons) {
-    if (c.decision === 'regression') advice.push(`${c.metric} is worse for the release's users than for everyone else (difference ${signed(c.difference!)}): roll back release ${version}.`);
-    else if (c.decision === 'no evidence yet' && active) advice.push(`${c.metric}: no evidence yet either way (${c.treatment.count} observations from the release's users, ${c.control.count} from everyone else).`);
-  }
-  if (status === 'healthy' && advice.length === 0) {
-    advice.push(
-      release.status === 'released'
-        ? `Release ${version} is fully released and its watched metrics are within their limits.`
-        : `All watched metrics of release ${version} are within their limits: it is safe to advance.`,
-    );
-  }
-  return advice;
-}
