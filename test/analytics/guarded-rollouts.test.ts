@@ -412,6 +412,17 @@ describe('notifications through the outbox (issue 18)', () => {
     expect(hook.deliveries).toHaveLength(3);
   });
 
+  it('a corrupt outbox record is reported and never sent; a bad webhook URL is refused, naming the field', async () => {
+    const hook = await receiver();
+    const { gate, store } = await setup({ secret });
+    await store.put('notifications-outbox', 'pg_00000000000000000000000000000000', { id: 'x', url: hook.url, body: '{}' }, 0);
+    const result = await gate.tick();
+    expect(result.notifications.invalid).toEqual(['pg_00000000000000000000000000000000']);
+    expect(hook.deliveries).toEqual([]);
+    await expect(gate.analytics.addWebhook({ url: 'ftp://example.com/x' })).rejects.toThrow(/url: must be an http\(s\) URL/);
+    await expect(gate.analytics.addWebhook({ url: hook.url, events: [] })).rejects.toThrow(/events: must name at least one event/);
+  });
+
   it('without a webhook secret nothing is sent unsigned, and tick says so', async () => {
     const hook = await receiver();
     const { gate } = await rollbackWithWebhook(hook.url);
