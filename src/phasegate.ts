@@ -313,6 +313,7 @@ function releaseControl(releases: Releases): ReleaseControl {
     hold: (version, reason, options) => releases.hold(version, reason, options),
     rollback: (version, reason, options) => releases.rollback(version, reason, options),
     resume: (version, options) => releases.resume(version, options),
+    addGuard: (guard) => releases.addGuard(guard),
     isActive: (status) => isActive(status as Release['status']),
     phaseOf: (release) => currentPhase(release as Release)?.name ?? null,
     exposureOf: (release) => exposureOf(release as Release),

@@ -1,15 +1,14 @@
 import type { Clock } from '../clock.js';
 import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError, toError } from '../errors.js';
-import type { PhasegateEventEmitter } from '../events.js';
+import type { EventPort } from '../event-port.js';
 import type { Flags } from '../flags/flags.js';
-import type { Release, ReleaseBreach } from '../releases/model.js';
-import { exposureOf, type Releases } from '../releases/releases.js';
-import { currentPhase, isActive } from '../releases/transitions.js';
+import type { ReleaseBreach } from '../contracts.js';
 import { updateRecord } from '../storage/records.js';
 import { Collections, type Store, type StoredRecord } from '../storage/store.js';
 import { parseWith } from '../validation.js';
-import type { ExposureCounter } from './exposure.js';
-import { HyperLogLog } from './hyperloglog.js';
+import type { ExposureSource } from '../flags/exposure.js';
+import { HyperLogLog } from '../hyperloglog.js';
+import type { AnalyticsEvents } from './events.js';
 import { recommend, round, scoreHealth, signed, type MetricComparison, type MetricHealth, type ReleaseHealth } from './health.js';
 import { parseStructuredKey, recordsWithPrefix, seriesKey, sketchKey, structuredKey, structuredPrefix } from './keys.js';
 import {
@@ -45,6 +44,7 @@ import {
   type Webhook,
   type WebhookInput,
 } from './notifications.js';
+import type { ReleaseControl, ReleaseView } from './ports.js';
 import { applyRetention, dayKey, pruneAlertsToLimit } from './retention.js';
 import { addObservation, compareArms, EMPTY_ARM, type ArmAggregate } from './sequential.js';
 import {
@@ -78,9 +78,7 @@ const PRUNE_EVERY_MS = 3_600_000;
 
 
 /** What the host lends analytics (a port, not the client itself). */
-export interface AnalyticsPort {
-  /** Exposure counters by flag key, from this process's flag snapshot. */
-  exposureCounters(): Map<string, ExposureCounter>;
+export interface AnalyticsPort extends ExposureSource {
   /** Whether a flag is on for a user now, as `isEnabled` would answer, without counting an exposure. */
   isOn(flagKey: string, userId: string): boolean;
 }
@@ -154,8 +152,8 @@ function mean(observations: readonly Observation[]): number {
 export class Analytics {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly events: PhasegateEventEmitter;
-  private readonly releases: Releases;
+  private readonly events: EventPort<AnalyticsEvents>;
+  private readonly releases: ReleaseControl;
   private readonly flags: Flags;
   private readonly port: AnalyticsPort;
   /** Thresholds as last read from the store, with this process's own writes applied at once. */
@@ -172,7 +170,15 @@ export class Analytics {
   private readonly delivery: DeliveryOptions;
 
   /** @internal Built by `createPhasegate`. */
-  constructor(store: Store, clock: Clock, events: PhasegateEventEmitter, releases: Releases, flags: Flags, port: AnalyticsPort, options: AnalyticsOptions = {}) {
+  constructor(
+    store: Store,
+    clock: Clock,
+    events: EventPort<AnalyticsEvents>,
+    releases: ReleaseControl,
+    flags: Flags,
+    port: AnalyticsPort,
+    options: AnalyticsOptions = {},
+  ) {
     this.store = store;
     this.clock = clock;
     this.events = events;
@@ -219,7 +225,7 @@ export class Analytics {
   }
 
   /** The thresholds that apply to a release: the shared ones, overridden by its own rollback triggers. */
-  private thresholdsFor(release: Release | undefined): Threshold[] {
+  private thresholdsFor(release: ReleaseView | undefined): Threshold[] {
     const merged = new Map(this.thresholdsByMetric);
     for (const trigger of release?.rollbackPlan.triggers ?? []) merged.set(trigger.metric, withCritical(trigger));
     return [...merged.values()];
@@ -284,7 +290,7 @@ export class Analytics {
     const actions: GuardAction[] = [];
     for (const version of versions) {
       const release = await this.releases.get(version);
-      if (!release || !isActive(release.status)) continue;
+      if (!release || !this.releases.isActive(release.status)) continue;
       const arm = release.features.some((feature) => this.port.isOn(feature, parsed.userId)) ? 'treatment' : 'control';
       await updateRecord<Arms>(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('arms', version, parsed.metric), (current) => {
         const previous = current ? armsSchema.safeParse(current.value) : undefined;
@@ -557,9 +563,9 @@ export class Analytics {
    * placed by analytics is lifted only by evidence: the held metric back within its limit on at
    * least `minimumSamples` observations in the window. Silence never lifts it.
    */
-  async guard(release: Release, options: { readonly comparisonsOnly?: boolean } = {}): Promise<GuardAction | null> {
-    if (!isActive(release.status)) return null;
-    const phase = currentPhase(release)?.name ?? null;
+  async guard(release: ReleaseView, options: { readonly comparisonsOnly?: boolean } = {}): Promise<GuardAction | null> {
+    if (!this.releases.isActive(release.status)) return null;
+    const phase = this.releases.phaseOf(release);
     let worst: ReleaseBreach | null = null;
     let heldMetricRecovered = false;
     if (!options.comparisonsOnly) {
@@ -705,7 +711,7 @@ export class Analytics {
         current = (await this.releases.get(release.version)) ?? release;
       }
       await this.enqueueDecisions(current);
-      if (!isActive(current.status)) continue;
+      if (!this.releases.isActive(current.status)) continue;
       const config = await this.guardConfig(current.version);
       if (config && config.samplesBeforeAdvancing > 0) {
         for (const c of await this.comparisons(current.version)) {
@@ -768,7 +774,7 @@ export class Analytics {
    * (idempotent: keys derive from the decision). Decisions older than the notification
    * retention are not sent.
    */
-  private async enqueueDecisions(release: Release): Promise<void> {
+  private async enqueueDecisions(release: ReleaseView): Promise<void> {
     const oldest = this.clock.now() - this.retention.notificationDays * DAY;
     if (release.rollback && release.rollback.at >= oldest) {
       const rollback = release.rollback;
@@ -781,13 +787,13 @@ export class Analytics {
         stepUrls.filter((url) => webhookInputSchema.shape.url.safeParse(url).success),
       );
     }
-    if (release.hold && release.hold.at >= oldest && isActive(release.status)) {
+    if (release.hold && release.hold.at >= oldest && this.releases.isActive(release.status)) {
       const hold = release.hold;
       await this.enqueueFor('hold', hold.at, (url) => idempotencyKey('hold', release.version, hold.at, url), {
         release: release.version,
         reason: hold.reason,
         by: hold.by,
-        phase: currentPhase(release)?.name ?? null,
+        phase: this.releases.phaseOf(release),
         breach: hold.breach ?? null,
         text: `Release ${release.version} is held: ${hold.reason}`,
       });
@@ -922,8 +928,8 @@ export class Analytics {
       releases.push({
         version: release.version,
         status: release.status,
-        phase: currentPhase(release)?.name ?? null,
-        exposurePercentage: exposureOf(release),
+        phase: this.releases.phaseOf(release),
+        exposurePercentage: this.releases.exposureOf(release),
         health: await this.health(release.version),
       });
     }
@@ -943,7 +949,7 @@ export class Analytics {
   }
 
   private reportStoreError(operation: string, error: unknown): void {
-    this.safeEmit(() => this.events.emit('store:error', { operation, error: toError(error) }));
+    this.safeEmit(() => this.events.emit('analytics:error', { operation, error: toError(error) }));
   }
 
   private safeEmit(emit: () => void): void {

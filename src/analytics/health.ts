@@ -1,7 +1,6 @@
-import type { Release } from '../releases/model.js';
-import { isActive } from '../releases/transitions.js';
 import type { Badness, Severity } from './model.js';
 import type { SequentialDecision } from './sequential.js';
+import type { ReleaseView } from './ports.js';
 import type { GuardDecision } from './state.js';
 
 /**
@@ -60,7 +59,7 @@ export interface ReleaseHealth {
 
 /** Status and score from what was observed (`lastObservationAt` is `null` when nothing was). */
 export function scoreHealth(
-  release: Release,
+  release: ReleaseView,
   metrics: readonly MetricHealth[],
   comparisons: readonly MetricComparison[],
   lastObservationAt: number | null,
@@ -89,7 +88,7 @@ export function signed(value: number): string {
 /** Plain-words advice from a release's health. */
 export function recommend(
   version: string,
-  release: Release,
+  release: ReleaseView,
   metrics: readonly MetricHealth[],
   comparisons: readonly MetricComparison[],
   status: HealthStatus,
@@ -107,7 +106,7 @@ export function recommend(
       : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
   }
   const advice: string[] = [];
-  const active = isActive(release.status) || release.status === 'planned';
+  const active = release.status === 'planned' || release.status === 'in_progress' || release.status === 'testing' || release.status === 'staging';
   for (const m of metrics) {
     const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
     if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);
