@@ -11,4 +11,5 @@ export { ringStrategySchema } from '../flags/strategies/ring.js';
 export { gradualStrategySchema } from '../flags/strategies/gradual.js';
 export { releaseEditSchema, releasePlanInputSchema, rollbackPlanSchema, rolloutPlanSchema } from '../releases/model.js';
 export { enrollmentSchema, featureInputSchema, featureUpdateSchema, feedbackInputSchema } from '../early-access/model.js';
-export { metricSampleSchema, thresholdSchema } from '../analytics/model.js';
+export { guardConfigSchema, metricSampleSchema, outcomeSchema, thresholdSchema } from '../analytics/model.js';
+export { webhookInputSchema } from '../analytics/notifications.js';
