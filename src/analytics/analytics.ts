@@ -542,11 +542,14 @@ export class Analytics {
     for (const c of comparisons) {
       if (c.lastObservationAt !== null && c.lastObservationAt >= since) lastObservationAt = Math.max(lastObservationAt ?? 0, c.lastObservationAt);
     }
-    const { status, score } = scoreHealth(release, metrics, comparisons, lastObservationAt);
+    const recentComparison = comparisons.some((c) => c.lastObservationAt !== null && c.lastObservationAt >= since && c.treatment.count > 0 && c.control.count > 0);
+    const enoughData = metrics.some((m) => m.samples >= this.minimumSamples) || recentComparison;
+    const { status, score, label } = scoreHealth(release, metrics, comparisons, enoughData);
     return {
       version,
       score,
       status,
+      label,
       metrics,
       comparisons,
       lastObservationAt,
@@ -618,7 +621,13 @@ export class Analytics {
     if (worst?.severity === 'warning') {
       if (release.hold) return null;
       const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
-      const after = await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+      let after: ReleaseView;
+      try {
+        after = await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+      } catch (error) {
+        if (error instanceof IllegalTransitionError) return null; // another process completed or rolled it back first.
+        throw error;
+      }
       await this.noteDecision(release.version, 'held', reason);
       await this.enqueueDecisions(after);
       return { version: release.version, action: 'held', breach: worst };

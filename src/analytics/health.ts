@@ -38,15 +38,21 @@ export interface MetricComparison {
   readonly lastObservationAt: number | null;
 }
 
-/** Health states: the usual three when there is recent data to judge, otherwise why not. */
-export type HealthStatus = 'healthy' | 'warning' | 'critical' | 'no data' | 'rolled back';
+/** Health states: the usual three when there is enough recent data to judge, otherwise why not. */
+export type HealthStatus = 'healthy' | 'warning' | 'critical' | 'no_data' | 'rolled_back';
 
 /** A release's health from its own metrics only. */
 export interface ReleaseHealth {
   readonly version: string;
-  /** 0–100; `null` when there is nothing to score (`no data`, `rolled back`). */
+  /**
+   * 0–100 from the release's own metrics and comparisons; `null` when there is nothing to score:
+   * no metric has the minimum number of samples in the window and no comparison has recent
+   * observations, or the release was rolled back. No data is not health.
+   */
   readonly score: number | null;
   readonly status: HealthStatus;
+  /** The status in words for screens: `100 healthy`, `60 critical`, `no data`, `rolled back`. */
+  readonly label: string;
   readonly metrics: readonly MetricHealth[];
   /** Comparisons against control, for releases guarded with `guardRelease`. */
   readonly comparisons: readonly MetricComparison[];
@@ -57,21 +63,21 @@ export interface ReleaseHealth {
   readonly recommendations: readonly string[];
 }
 
-/** Status and score from what was observed (`lastObservationAt` is `null` when nothing was). */
+/** Status, score and label from what was observed (`enoughData`: something can be judged). */
 export function scoreHealth(
   release: ReleaseView,
   metrics: readonly MetricHealth[],
   comparisons: readonly MetricComparison[],
-  lastObservationAt: number | null,
-): { status: HealthStatus; score: number | null } {
-  if (release.status === 'rolled_back') return { status: 'rolled back', score: null };
-  if (lastObservationAt === null) return { status: 'no data', score: null };
+  enoughData: boolean,
+): { status: HealthStatus; score: number | null; label: string } {
+  if (release.status === 'rolled_back') return { status: 'rolled_back', score: null, label: 'rolled back' };
+  if (!enoughData) return { status: 'no_data', score: null, label: 'no data' };
   const regressions = comparisons.filter((c) => c.decision === 'regression').length;
   const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0) + 40 * regressions;
   const score = Math.max(0, 100 - penalty);
   const status: HealthStatus =
     metrics.some((m) => m.severity === 'critical') || regressions > 0 || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-  return { status, score };
+  return { status, score, label: `${score} ${status}` };
 }
 
 /** Two decimals, for messages. */
@@ -99,8 +105,7 @@ export function recommend(
     return [`Release ${version} was rolled back (${release.rollback?.reason ?? 'no reason recorded'}): ship the fix as a new release.`];
   }
   const window = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${Math.round(windowMs / 60_000)} min`;
-  if (status === 'no data') {
-    if (release.status === 'planned') return [`Release ${version} has not started: no data yet.`];
+  if (metrics.length === 0 && !comparisons.some((c) => c.treatment.count + c.control.count > 0)) {
     return release.status === 'released'
       ? [`Release ${version} is fully released; no metrics for it in the last ${window}, so its health is unknown.`]
       : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];

@@ -185,6 +185,17 @@ export const breachSchema = z.strictObject({
   bad: z.enum(['above', 'below']),
   phase: z.string().max(100).nullable(),
   severity: z.enum(['warning', 'critical']),
+  /** The critical limit in force. */
+  critical: z.number().refine(Number.isFinite, 'must be finite').optional(),
+  /** A breach found by the comparison against control: the difference, its interval and the arms' sizes. */
+  comparison: z
+    .strictObject({
+      difference: z.number().refine(Number.isFinite, 'must be finite'),
+      interval: z.tuple([z.number().refine(Number.isFinite, 'must be finite'), z.number().refine(Number.isFinite, 'must be finite')]),
+      treatmentCount: z.number().int().min(0),
+      controlCount: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 /** `{ by, breach }` of `hold` and `rollback`. */

@@ -34,7 +34,7 @@ describe('docs/guarded-rollouts.md', () => {
     expect(result.code, result.stderr).toBe(0);
     if (index === 0) {
       expect(result.stdout).toMatch(/^rolled_back checkout_error of the release's users [\d.]+ is worse than everyone else's [\d.]+ \(.*\) in phase canary \(regression\)$/m);
-      expect(result.stdout).toMatch(/^rolled back regression$/m);
+      expect(result.stdout).toMatch(/^rolled_back regression$/m);
     }
     if (index === 1) expect(result.stdout).toContain('https://hooks.example.com/phasegate');
     if (index === 2) expect(result.stdout.trim()).toBe('true');

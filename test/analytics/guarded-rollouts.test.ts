@@ -112,24 +112,24 @@ describe('health says what it knows (issue 15 items 7 and 9)', () => {
     await recordMany(gate, clock, 'error_rate', [1, 1, 1, 1, 1], '2.1.0');
     expect(await gate.analytics.health('2.1.0')).toMatchObject({ status: 'healthy', score: 100 });
     await gate.releases.rollback('2.1.0', 'bad reviews');
-    expect(await gate.analytics.health('2.1.0')).toMatchObject({ status: 'rolled back', score: null });
-    expect(await gate.analytics.health('2.2.0')).toMatchObject({ status: 'no data', score: null });
+    expect(await gate.analytics.health('2.1.0')).toMatchObject({ status: 'rolled_back', label: 'rolled back', score: null });
+    expect(await gate.analytics.health('2.2.0')).toMatchObject({ status: 'no_data', label: 'no data', score: null });
     await expect(gate.analytics.health('9.9.9')).rejects.toThrow(NotFoundError);
     const report = await gate.analytics.report();
-    expect(report.releases.find((r) => r.version === '2.1.0')!.health.status).toBe('rolled back');
+    expect(report.releases.find((r) => r.version === '2.1.0')!.health.status).toBe('rolled_back');
   });
 
   it('a running or released release with no recent data says "no data"', async () => {
     const { gate, clock } = await setup();
     await gate.releases.plan({ version: '1.0.0', type: 'hotfix', features: ['f'] });
     await gate.releases.start('1.0.0');
-    expect((await gate.analytics.health('1.0.0')).status).toBe('no data');
+    expect((await gate.analytics.health('1.0.0')).status).toBe('no_data');
     await recordMany(gate, clock, 'error_rate', [1, 1, 1, 1, 1], '1.0.0');
     expect((await gate.analytics.health('1.0.0')).status).toBe('healthy');
     await gate.releases.complete('1.0.0');
     clock.advance(2 * Duration.hour);
     const health = await gate.analytics.health('1.0.0');
-    expect(health).toMatchObject({ status: 'no data', score: null });
+    expect(health).toMatchObject({ status: 'no_data', label: 'no data', score: null });
     expect(health.recommendations[0]).toMatch(/no metrics for it in the last 1 h, so its health is unknown/);
   });
 
@@ -175,6 +175,8 @@ describe('thresholds, triggers and alerts in the store (issue 18)', () => {
   it('two processes and the CLI recording the same breach produce one alert (real processes, one FileStore)', async () => {
     const dir = tempDir();
     const at = String(START);
+    // The directory holds FileStore data before anyone starts, so the CLI opens it as a FileStore too.
+    await new FileStore(dir, { watch: false }).put('flags-seed', 'seed', { seeded: true }, 0);
     const cli = (): Promise<number> =>
       new Promise((done) => {
         const run = execFile(process.execPath, [join(root, 'dist/cli/main.js'), 'metric', 'record', 'error_rate', '20', '--store', dir, '--at', new Date(START).toISOString()], () =>
@@ -243,7 +245,7 @@ describe('thresholds, triggers and alerts in the store (issue 18)', () => {
     }
     const progress = await gate.releases.progress('1.1.0');
     expect(progress).toMatchObject({ held: true, phase: 'beta', exposurePercentage: 5 });
-    expect((await gate.analytics.health('1.1.0')).status).toBe('no data');
+    expect((await gate.analytics.health('1.1.0')).status).toBe('no_data');
     // Evidence lifts it: the metric back within its limit on enough samples.
     await recordMany(gate, clock, 'error_rate', [1, 1, 1, 1, 1], '1.1.0');
     expect((await gate.releases.progress('1.1.0')).held).toBe(false);
@@ -300,7 +302,7 @@ describe('comparison against control (issue 18)', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ kind: 'comparison', metric: 'checkout_error', release: '4.0.0', severity: 'critical' });
     const health = await gate.analytics.health('4.0.0');
-    expect(health.status).toBe('rolled back');
+    expect(health.status).toBe('rolled_back');
     expect(health.comparisons[0]).toMatchObject({ metric: 'checkout_error', decision: 'regression' });
     // The decision is in the store: another process (or the CLI) sees it.
     const other = await createPhasegate({ store, clock: new ManualClock(clock.now()) });
@@ -537,7 +539,7 @@ describe('the CLI shows what health knows (issue 15 item 7)', () => {
     expect(health.stdout).toMatch(/^release 2\.1\.0: rolled back\n/);
     expect((await cli(['metric', 'health', '2.2.0', '--store', store])).stdout).toMatch(/^release 2\.2\.0: no data\n/);
     const status = await cli(['status', '--store', store]);
-    expect(status.stdout).toMatch(/2\.1\.0 +rolled_back .* health +- rolled back/);
+    expect(status.stdout).toMatch(/2\.1\.0 +rolled_back .* health rolled back/);
     expect(status.stdout).not.toMatch(/100 healthy/);
   }, 60_000);
 });
