@@ -32,4 +32,8 @@ export interface ReleaseBreach {
   readonly phase: string | null;
   /** How far it crossed. */
   readonly severity: 'warning' | 'critical';
+  /** The critical limit in force. */
+  readonly critical?: number;
+  /** Set when the breach came from the comparison against control: treatment minus control, its interval and the arms' sizes. */
+  readonly comparison?: { readonly difference: number; readonly interval: readonly [number, number]; readonly treatmentCount: number; readonly controlCount: number };
 }

@@ -157,14 +157,33 @@ export { Analytics } from './analytics/analytics.js';
 export type {
   Adoption,
   AnalyticsOptions,
+  AnalyticsPort,
   AnalyticsReport,
   GuardAction,
+  GuardDecision,
+  HealthStatus,
+  MetricComparison,
   MetricHealth,
   MetricSeries,
+  OutcomeResult,
   ReleaseHealth,
 } from './analytics/analytics.js';
-export { DEFAULT_THRESHOLDS, breachOf } from './analytics/model.js';
-export type { Alert, Badness, MetricSample, Severity, Threshold } from './analytics/model.js';
+export { DEFAULT_RETENTION, DEFAULT_THRESHOLDS, breachOf, defaultCriticalLimit } from './analytics/model.js';
+export type {
+  Alert,
+  Badness,
+  GuardConfig,
+  GuardConfigInput,
+  MetricSample,
+  OutcomeInput,
+  RetentionPolicy,
+  Severity,
+  Threshold,
+  ThresholdInput,
+} from './analytics/model.js';
+export type { ArmAggregate, SequentialDecision, SequentialOptions, SequentialResult } from './analytics/sequential.js';
+export { webhookSignature } from './analytics/notifications.js';
+export type { DeliveryOptions, DeliveryReport, NotificationEvent, OutboxEntry, Webhook, WebhookInput } from './analytics/notifications.js';
 export type { MetricStatistics, Observation, Trend } from './analytics/statistics.js';
 export { toPrometheus } from './analytics/prometheus.js';
 

@@ -21,6 +21,7 @@ import { EarlyAccess } from './early-access/early-access.js';
 import type { EarlyAccessEvents } from './early-access/events.js';
 import { Analytics, type AnalyticsOptions, type GuardAction } from './analytics/analytics.js';
 import type { AnalyticsEvents } from './analytics/events.js';
+import type { DeliveryReport } from './analytics/notifications.js';
 import type { TickResult } from './releases/releases.js';
 import { Collections, type Store } from './storage/store.js';
 import { validatingStore, type RecordValidator } from './storage/validated-store.js';
@@ -154,7 +155,10 @@ export class Phasegate {
     const domainStore = validatingStore(writes, RECORD_VALIDATORS);
     this.releases = new Releases(domainStore, this.clock, eventPort<ReleaseEvents>(this.events), this.flags);
     this.earlyAccess = new EarlyAccess(domainStore, this.clock, eventPort<EarlyAccessEvents>(this.events), this.flags);
-    this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), releaseControl(this.releases), this.flags, this.repository, options.analytics);
+    this.analytics = new Analytics(domainStore, this.clock, eventPort<AnalyticsEvents>(this.events), releaseControl(this.releases), this.flags, {
+      exposureCounters: () => this.repository.exposureCounters(),
+      isOn: (flagKey, userId) => this.isOnWithoutExposure(flagKey, userId),
+    }, options.analytics);
     auditMethods(this.flags, FLAG_WRITES, () => actor);
     auditMethods(this.releases, RELEASE_WRITES, () => actor);
     auditMethods(this.earlyAccess, EARLY_ACCESS_WRITES, () => actor);
@@ -230,6 +234,18 @@ export class Phasegate {
     return [...keys].filter((key) => this.isEnabled(key, context)).sort();
   }
 
+  /** What `isEnabled` answers, without counting an exposure (for attributing outcomes to arms). */
+  private isOnWithoutExposure(flagKey: string, userId: string): boolean {
+    try {
+      const forced = this.overrides.get(flagKey);
+      if (forced !== undefined) return forced;
+      const entry = this.repository.entry(flagKey);
+      return entry !== undefined && isOnReason(entry.compiled.decide({ userId }, this.clock));
+    } catch {
+      return false;
+    }
+  }
+
   /** @internal Exposure counters by flag key, for the analytics module. */
   exposureCounters(): ReadonlyMap<string, ExposureCounter> {
     return this.repository.exposureCounters();
@@ -237,14 +253,16 @@ export class Phasegate {
 
   /**
    * One scheduling step: guards every active release against its metrics (holding or rolling
-   * back), then moves phases along (`releases.tick()`), then folds exposure data into the store.
+   * back), then moves phases along (`releases.tick()`), then folds exposure data into the store,
+   * then delivers due notifications (webhooks) from the outbox.
    * Run it from your scheduler, e.g. every minute.
    */
-  async tick(): Promise<TickResult & { guarded: readonly GuardAction[] }> {
+  async tick(): Promise<TickResult & { guarded: readonly GuardAction[]; notifications: DeliveryReport }> {
     const guarded = await this.analytics.checkReleases();
     const moved = await this.releases.tick();
     await this.analytics.flush();
-    return { ...moved, guarded };
+    const notifications = await this.analytics.deliverNotifications();
+    return { ...moved, guarded, notifications };
   }
 
   /** Every flag in this client's snapshot, sorted by key. */
@@ -324,6 +342,7 @@ function releaseControl(releases: Releases): ReleaseControl {
     hold: (version, reason, options) => releases.hold(version, reason, options),
     rollback: (version, reason, options) => releases.rollback(version, reason, options),
     resume: (version, options) => releases.resume(version, options),
+    addGuard: (guard) => releases.addGuard(guard),
     isActive: (status) => isActive(status as Release['status']),
     phaseOf: (release) => currentPhase(release as Release)?.name ?? null,
     exposureOf: (release) => exposureOf(release as Release),

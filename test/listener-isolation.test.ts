@@ -23,6 +23,7 @@ const EVENT_NAMES = Object.keys({
   'earlyAccess:feedback': true,
   'analytics:alert': true,
   'analytics:recovered': true,
+  'analytics:error': true,
   'release:planned': true,
   'release:started': true,
   'release:phaseChanged': true,
@@ -120,6 +121,10 @@ describe('listener isolation', () => {
         if (reached.includes('analytics:recovered')) break;
       }
       expect((await gate.analytics.alerts()).length).toBeGreaterThan(0);
+      // A corrupt shared threshold is reported (analytics:error) and ignored; the sample is stored.
+      await store.put('analytics-state', '["threshold","bogus"]', { nope: true }, 0);
+      await gate.analytics.record({ metric: 'error_rate', value: 0 });
+      expect((await gate.analytics.statistics('error_rate'))?.latest).toBe(0);
 
       const expected = EVENT_NAMES.filter((name) => !name.startsWith('store:') && name !== 'listener:error');
       for (const name of expected) {

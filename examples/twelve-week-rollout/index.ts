@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     store: await openEmbeddedStore(STORE),
     clock,
     // Metrics arrive every 6 hours in this simulation: judge them over a day, from 4 samples.
-    analytics: { evaluationWindowMs: Duration.day, minimumSamples: 4 },
+    // Keep all 12 weeks of observations (default retention: 30 days) for the closing dashboard.
+    analytics: { evaluationWindowMs: Duration.day, minimumSamples: 4, retention: { observationDays: 7 * WEEKS + 7 } },
   });
   const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
   const log = (text: string) => console.log(text);

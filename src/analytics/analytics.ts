@@ -1,35 +1,86 @@
 import type { Clock } from '../clock.js';
-import { IllegalTransitionError, NotFoundError } from '../errors.js';
+import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError, toError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
-import type { AnalyticsEvents } from './events.js';
 import type { Flags } from '../flags/flags.js';
 import type { ReleaseBreach } from '../contracts.js';
-import type { ReleaseControl, ReleaseView } from './ports.js';
-import { iterateRecords, updateRecord } from '../storage/records.js';
-import { Collections, type Store } from '../storage/store.js';
+import { updateRecord } from '../storage/records.js';
+import { Collections, type Store, type StoredRecord } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import type { ExposureSource } from '../flags/exposure.js';
 import { HyperLogLog } from '../hyperloglog.js';
-import { DEFAULT_THRESHOLDS, breachOf, metricSampleSchema, thresholdSchema, type Alert, type Badness, type MetricSample, type Severity, type Threshold } from './model.js';
+import type { AnalyticsEvents } from './events.js';
+import { recommend, round, scoreHealth, signed, type MetricComparison, type MetricHealth, type ReleaseHealth } from './health.js';
+import { parseStructuredKey, recordsWithPrefix, seriesKey, sketchKey, structuredKey, structuredPrefix } from './keys.js';
+import {
+  DEFAULT_RETENTION,
+  DEFAULT_THRESHOLDS,
+  breachOf,
+  guardConfigSchema,
+  metricSampleSchema,
+  outcomeSchema,
+  thresholdSchema,
+  withCritical,
+  type Alert,
+  type GuardConfig,
+  type GuardConfigInput,
+  type MetricSample,
+  type OutcomeInput,
+  type RetentionPolicy,
+  type Threshold,
+  type ThresholdInput,
+} from './model.js';
+import {
+  OUTBOX_COLLECTION,
+  deliverNotifications,
+  enqueueNotification,
+  idempotencyKey,
+  parseOutboxEntry,
+  storedWebhookSchema,
+  webhookInputSchema,
+  type DeliveryOptions,
+  type DeliveryReport,
+  type NotificationEvent,
+  type OutboxEntry,
+  type Webhook,
+  type WebhookInput,
+} from './notifications.js';
+import type { ReleaseControl, ReleaseView } from './ports.js';
+import { applyRetention, dayKey, pruneAlertsToLimit } from './retention.js';
+import { addObservation, compareArms, EMPTY_ARM, type ArmAggregate } from './sequential.js';
+import {
+  ANALYTICS_STATE_COLLECTION,
+  SERIES_WINDOW,
+  alertSchema,
+  alertStateSchema,
+  armsSchema,
+  decisionSchema,
+  seriesSchema,
+  sketchSchema,
+  storedGuardSchema,
+  storedThresholdSchema,
+  type AlertState,
+  type Arms,
+  type GuardDecision,
+  type MetricSeries,
+} from './state.js';
 import { summarize, type MetricStatistics, type Observation } from './statistics.js';
 
-/** Observations kept per series, in the store and in memory. */
-export const SERIES_WINDOW = 500;
-/** Alerts kept in the persisted history. */
-export const ALERT_HISTORY_LIMIT = 500;
+export { ANALYTICS_STATE_COLLECTION, SERIES_WINDOW } from './state.js';
+export type { GuardDecision, MetricSeries } from './state.js';
+export type { HealthStatus, MetricComparison, MetricHealth, ReleaseHealth } from './health.js';
+
+/** Alerts kept in the persisted history (the default of `retention.alertLimit`). */
+export const ALERT_HISTORY_LIMIT = DEFAULT_RETENTION.alertLimit;
 
 const DAY = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
-/** A metric series as persisted: running aggregates plus the latest observations. */
-export interface MetricSeries {
-  readonly metric: string;
-  readonly release: string | null;
-  readonly feature: string | null;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
-  readonly recent: readonly Observation[];
+
+
+/** What the host lends analytics (a port, not the client itself). */
+export interface AnalyticsPort extends ExposureSource {
+  /** Whether a flag is on for a user now, as `isEnabled` would answer, without counting an exposure. */
+  isOn(flagKey: string, userId: string): boolean;
 }
 
 /** Options for {@link Analytics}. */
@@ -38,31 +89,15 @@ export interface AnalyticsOptions {
   readonly evaluationWindowMs?: number;
   /** Fewer observations than this in the window never raise alerts or move releases. Default 5. */
   readonly minimumSamples?: number;
-}
-
-/** How one watched metric stands for a release. */
-export interface MetricHealth {
-  readonly metric: string;
-  readonly value: number;
-  readonly samples: number;
-  readonly limit: number;
-  readonly bad: Badness;
-  readonly severity: Severity | null;
-}
-
-/** A release's health from its own metrics only. */
-export interface ReleaseHealth {
-  readonly version: string;
+  /** How long observations, sketches, alerts and notifications are kept (defaults: {@link DEFAULT_RETENTION}). */
+  readonly retention?: Partial<RetentionPolicy>;
   /**
-   * 0–100 from the release's own metrics; `null` when there is nothing to score: no metric has
-   * the minimum number of samples in the window, or the release was rolled back. No data is not health.
+   * Shared secret for the HMAC-SHA256 signature of webhook deliveries. Without it this process
+   * queues notifications but does not send them (`tick()` reports them as unsigned).
    */
-  readonly score: number | null;
-  readonly status: 'healthy' | 'warning' | 'critical' | 'no_data' | 'rolled_back';
-  /** The status in words for screens: `100 healthy`, `60 critical`, `no data`, `rolled back`. */
-  readonly label: string;
-  readonly metrics: readonly MetricHealth[];
-  readonly recommendations: readonly string[];
+  readonly webhookSecret?: string;
+  /** Retry and timeout settings of webhook delivery. */
+  readonly delivery?: Omit<DeliveryOptions, 'secret'>;
 }
 
 /** Adoption of one feature on one day, from exposure counting and recorded usage. */
@@ -82,6 +117,8 @@ export interface GuardAction {
   readonly version: string;
   readonly action: 'held' | 'rolledBack' | 'resumed';
   readonly breach?: ReleaseBreach;
+  /** For a rollback: steps of its plan nobody carried out (no listener, no built-in). Say so loudly. */
+  readonly unhandledSteps?: readonly string[];
 }
 
 /** A full analytics report: plain JSON that round-trips through `JSON.stringify`. */
@@ -95,19 +132,22 @@ export interface AnalyticsReport {
   readonly flags: ReadonlyArray<{ readonly key: string; readonly evaluationsOn: number; readonly evaluationsOff: number; readonly exposedUsersToday: number }>;
 }
 
-function seriesKey(metric: string, release: string | null, feature: string | null): string {
-  return `${metric}|${release ?? ''}|${feature ?? ''}`;
+/** What `recordOutcome` did. */
+export interface OutcomeResult {
+  /** The releases the observation was attributed to, and the arm the user was in. */
+  readonly arms: ReadonlyArray<{ readonly release: string; readonly arm: 'treatment' | 'control' }>;
+  readonly guard: readonly GuardAction[];
 }
 
-function dayKey(at: number): string {
-  return new Date(Math.floor(at / DAY) * DAY).toISOString().slice(0, 10);
+function mean(observations: readonly Observation[]): number {
+  return observations.reduce((sum, o) => sum + o.value, 0) / observations.length;
 }
-
-let alertSequence = 0;
 
 /**
  * `gate.analytics`: metrics with direction-aware thresholds, alerts, per-release health, adoption
- * from real exposure data, guarded rollouts (hold on warning, roll back on critical) and reports.
+ * from real exposure data, guarded rollouts (absolute triggers, and a sequential comparison of
+ * each release's users against everyone else), notifications through an outbox, and reports.
+ * Everything that decides is in the store, shared by every process and the CLI.
  */
 export class Analytics {
   private readonly store: Store;
@@ -115,14 +155,19 @@ export class Analytics {
   private readonly events: EventPort<AnalyticsEvents>;
   private readonly releases: ReleaseControl;
   private readonly flags: Flags;
-  private readonly exposure: ExposureSource;
+  private readonly port: AnalyticsPort;
+  /** Thresholds as last read from the store, with this process's own writes applied at once. */
   private readonly thresholdsByMetric = new Map<string, Threshold>(DEFAULT_THRESHOLDS.map((t) => [t.metric, t]));
-  private readonly alertState = new Map<string, Severity>();
-  /** Recent observations per series, mirrored from the store after each write. */
-  private readonly windows = new Map<string, readonly Observation[]>();
+  private readonly pendingThresholdWrites = new Set<Promise<unknown>>();
   private readonly usageByDay = new Map<string, HyperLogLog>();
+  /** Releases that must wait for evidence before their next phase, with the reason (from the last guard run). */
+  private readonly waitingForEvidence = new Map<string, string>();
+  private lastPrunedAt = Number.NEGATIVE_INFINITY;
   readonly evaluationWindowMs: number;
   readonly minimumSamples: number;
+  /** The retention policy in force. */
+  readonly retention: RetentionPolicy;
+  private readonly delivery: DeliveryOptions;
 
   /** @internal Built by `createPhasegate`. */
   constructor(
@@ -131,7 +176,7 @@ export class Analytics {
     events: EventPort<AnalyticsEvents>,
     releases: ReleaseControl,
     flags: Flags,
-    exposure: ExposureSource,
+    port: AnalyticsPort,
     options: AnalyticsOptions = {},
   ) {
     this.store = store;
@@ -139,35 +184,67 @@ export class Analytics {
     this.events = events;
     this.releases = releases;
     this.flags = flags;
-    this.exposure = exposure;
+    this.port = port;
     this.evaluationWindowMs = options.evaluationWindowMs ?? 3_600_000;
     this.minimumSamples = options.minimumSamples ?? 5;
+    this.retention = checkRetention({ ...DEFAULT_RETENTION, ...options.retention });
+    this.delivery = { ...options.delivery, secret: options.webhookSecret };
+    releases.addGuard((release) => this.waitingForEvidence.get(release.version) ?? true);
   }
 
-  /** Sets (or replaces) the threshold of a metric; custom metrics declare their own direction. */
-  setThreshold(threshold: Threshold): void {
+  // ---------------------------------------------------------------- thresholds
+
+  /**
+   * Sets (or replaces) the threshold of a metric, for every process sharing the store. Custom
+   * metrics declare their own direction; `critical` defaults to half the limit further.
+   * Validates at once (throws {@link ValidationError}); resolves when the store has it.
+   */
+  setThreshold(threshold: ThresholdInput): Promise<void> {
     const parsed = parseWith(thresholdSchema, threshold, 'threshold');
     this.thresholdsByMetric.set(parsed.metric, parsed);
+    const tracked = updateRecord(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('threshold', parsed.metric), () => parsed).then(() => undefined);
+    this.pendingThresholdWrites.add(tracked);
+    // Callers may ignore the promise: never let that be an unhandled rejection.
+    tracked.catch((error: unknown) => this.reportStoreError('threshold', error)).finally(() => this.pendingThresholdWrites.delete(tracked));
+    return tracked;
   }
 
-  /** Every threshold in force. */
+  /** Every threshold in force, as this process last read them (each async call refreshes them). */
   thresholds(): Threshold[] {
     return [...this.thresholdsByMetric.values()];
   }
 
+  private async loadThresholds(): Promise<Map<string, Threshold>> {
+    await Promise.allSettled([...this.pendingThresholdWrites]);
+    for await (const record of recordsWithPrefix(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('threshold'))) {
+      const parsed = storedThresholdSchema.safeParse(record.value);
+      if (parsed.success && record.key === structuredKey('threshold', parsed.data.metric)) this.thresholdsByMetric.set(parsed.data.metric, parsed.data);
+      else this.reportInvalid(record.key);
+    }
+    return this.thresholdsByMetric;
+  }
+
+  /** The thresholds that apply to a release: the shared ones, overridden by its own rollback triggers. */
+  private thresholdsFor(release: ReleaseView | undefined): Threshold[] {
+    const merged = new Map(this.thresholdsByMetric);
+    for (const trigger of release?.rollbackPlan.triggers ?? []) merged.set(trigger.metric, withCritical(trigger));
+    return [...merged.values()];
+  }
+
+  // ---------------------------------------------------------------- metrics
+
   /**
    * Records one observation: persists it (bounded per series), raises an alert when the windowed
-   * mean crosses its threshold, and for a release's metric checks the release's rollback triggers
-   * at once: a warning holds the release, a critical breach rolls it back.
+   * mean crosses its threshold (a release's own trigger when it has one), and for a release's
+   * metric checks the release's guards at once: a warning holds it, a critical breach rolls it back.
    */
   async record(sample: MetricSample): Promise<{ alert: Alert | null; guard: GuardAction | null }> {
     const parsed = parseWith(metricSampleSchema, sample, 'metric sample');
     const at = parsed.at ?? this.clock.now();
     const release = parsed.release ?? null;
     const feature = parsed.feature ?? null;
-    const key = seriesKey(parsed.metric, release, feature);
-    const record = await updateRecord<MetricSeries>(this.store, Collections.metrics, key, (current) => {
-      const series = current?.value;
+    const record = await updateRecord<MetricSeries>(this.store, Collections.metrics, seriesKey(parsed.metric, release, feature), (current) => {
+      const series = current ? this.validSeries(current) : undefined;
       const recent = [...(series?.recent ?? []), { value: parsed.value, at }].sort((a, b) => a.at - b.at).slice(-SERIES_WINDOW);
       return {
         metric: parsed.metric,
@@ -180,104 +257,106 @@ export class Analytics {
         recent,
       };
     });
-    this.windows.set(key, record!.value.recent);
-    const alert = await this.checkAlert(parsed.metric, release, feature, record!.value.recent);
-    let guard: GuardAction | null = null;
-    if (release !== null) {
-      const target = await this.releases.get(release);
-      if (target) guard = await this.guard(target);
-    }
+    await this.loadThresholds();
+    const target = release === null ? undefined : await this.releases.get(release);
+    const threshold = this.thresholdsFor(target).find((t) => t.metric === parsed.metric);
+    const alert = threshold ? await this.checkAlert(threshold, release, feature, this.windowed(record!.value.recent)) : null;
+    const guard = target ? await this.guard(target) : null;
     return { alert, guard };
+  }
+
+  /**
+   * Records one observation of one user (an error or not, a latency, a conversion) for the
+   * comparison against control: for every active release guarding `metric` (or only `release`),
+   * the user is put in the release's arm (treatment) when any of its features is on for them now,
+   * else in control, and the arm's count, sum and sum of squares grow. No user id is stored.
+   * A detected regression rolls the release back at once.
+   */
+  async recordOutcome(outcome: OutcomeInput): Promise<OutcomeResult> {
+    const parsed = parseWith(outcomeSchema, outcome, 'outcome');
+    const now = this.clock.now();
+    const versions: string[] = [];
+    if (parsed.release !== undefined) {
+      if (!(await this.releases.get(parsed.release))) throw new NotFoundError('Release', parsed.release);
+      versions.push(parsed.release);
+    } else {
+      for await (const record of recordsWithPrefix(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('guard'))) {
+        const version = parseStructuredKey(record.key)?.[1];
+        const config = storedGuardSchema.safeParse(record.value);
+        if (typeof version === 'string' && config.success && config.data.metrics.some((m) => m.metric === parsed.metric)) versions.push(version);
+      }
+    }
+    const arms: Array<{ release: string; arm: 'treatment' | 'control' }> = [];
+    const actions: GuardAction[] = [];
+    for (const version of versions) {
+      const release = await this.releases.get(version);
+      if (!release || !this.releases.isActive(release.status)) continue;
+      const arm = release.features.some((feature) => this.port.isOn(feature, parsed.userId)) ? 'treatment' : 'control';
+      await updateRecord<Arms>(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('arms', version, parsed.metric), (current) => {
+        const previous = current ? armsSchema.safeParse(current.value) : undefined;
+        const base: Arms = previous?.success ? previous.data : { treatment: EMPTY_ARM, control: EMPTY_ARM, firstAt: now, lastAt: now };
+        return {
+          treatment: arm === 'treatment' ? addObservation(base.treatment, parsed.value) : base.treatment,
+          control: arm === 'control' ? addObservation(base.control, parsed.value) : base.control,
+          firstAt: Math.min(base.firstAt, now),
+          lastAt: Math.max(base.lastAt, now),
+        };
+      });
+      arms.push({ release: version, arm });
+      const action = await this.guard(release, { comparisonsOnly: true });
+      if (action) actions.push(action);
+    }
+    return { arms, guard: actions };
   }
 
   /** Records that `userId` used `feature` (for adoption and engagement). */
   recordUsage(feature: string, userId: string): void {
-    const id = `${feature}|${dayKey(this.clock.now())}`;
+    if (typeof feature !== 'string' || feature.length === 0 || feature.length > 200) {
+      throw new ValidationError('usage', [{ path: 'feature', message: 'must be a string of 1 to 200 characters' }]);
+    }
+    if (typeof userId !== 'string') throw new ValidationError('usage', [{ path: 'userId', message: 'must be a string' }]);
+    const id = sketchKey('active', feature, dayKey(this.clock.now()));
     let sketch = this.usageByDay.get(id);
     if (!sketch) this.usageByDay.set(id, (sketch = new HyperLogLog()));
     sketch.add(userId);
   }
 
-  private windowed(observations: readonly Observation[]): Observation[] {
-    const since = this.clock.now() - this.evaluationWindowMs;
-    return observations.filter((o) => o.at >= since);
-  }
-
-  private async checkAlert(metric: string, release: string | null, feature: string | null, recent: readonly Observation[]): Promise<Alert | null> {
-    const threshold = this.thresholdsByMetric.get(metric);
-    if (!threshold) return null;
-    const window = this.windowed(recent);
-    const key = seriesKey(metric, release, feature);
-    if (window.length < this.minimumSamples) return null;
-    const value = window.reduce((sum, o) => sum + o.value, 0) / window.length;
-    const severity = breachOf(value, threshold.limit, threshold.bad);
-    const previous = this.alertState.get(key);
-    if (severity === null) {
-      if (previous) {
-        this.alertState.delete(key);
-        this.events.emit('analytics:recovered', { metric, release, feature, value });
-      }
-      return null;
-    }
-    // Alert on a new breach or an escalation, not on every sample.
-    if (previous === severity || previous === 'critical') return null;
-    this.alertState.set(key, severity);
-    const at = this.clock.now();
-    alertSequence = (alertSequence + 1) % 1_000_000;
-    const alert: Alert = {
-      id: `${String(at).padStart(15, '0')}-${String(alertSequence).padStart(6, '0')}-${Math.random().toString(36).slice(2, 6)}`,
-      at,
-      metric,
-      value,
-      limit: threshold.limit,
-      bad: threshold.bad,
-      severity,
-      samples: window.length,
-      release,
-      feature,
-    };
-    await this.store.put(Collections.alerts, alert.id, alert, 0);
-    await this.pruneAlerts();
-    this.events.emit('analytics:alert', alert);
-    return alert;
-  }
-
-  private async pruneAlerts(): Promise<void> {
-    const excess = (await this.store.count(Collections.alerts)) - ALERT_HISTORY_LIMIT;
-    if (excess <= 0) return;
-    const oldest = await this.store.list(Collections.alerts, { limit: Math.min(excess, 1000) });
-    for (const record of oldest) await this.store.delete(Collections.alerts, record.key);
-  }
-
-  /** The alert history up to the clock's time, newest first. */
-  async alerts(limit = 100): Promise<Alert[]> {
+  /** Observations within the window that ends at the clock's now (never after it: `status --at T`). */
+  private windowed(observations: readonly Observation[], windowMs = this.evaluationWindowMs): Observation[] {
     const now = this.clock.now();
-    const all: Alert[] = [];
-    for await (const record of iterateRecords<Alert>(this.store, Collections.alerts)) if (record.value.at <= now) all.push(record.value);
-    return all.reverse().slice(0, limit);
+    const since = now - windowMs;
+    return observations.filter((o) => o.at >= since && o.at <= now);
   }
 
-  /** Every persisted series (optionally only those of one metric). */
+  private validSeries(record: StoredRecord): MetricSeries | undefined {
+    const parsed = seriesSchema.safeParse(record.value);
+    if (parsed.success) return parsed.data;
+    this.reportInvalid(record.key);
+    return undefined;
+  }
+
+  /** Every persisted series (optionally only those of one metric), with observations up to the clock's now. */
   async series(metric?: string): Promise<MetricSeries[]> {
     const all: MetricSeries[] = [];
-    for await (const record of iterateRecords<MetricSeries>(this.store, Collections.metrics)) {
-      if (record.key.startsWith('adoption|')) continue;
-      if (metric === undefined || record.value.metric === metric) all.push(record.value);
+    const now = this.clock.now();
+    const prefix = metric === undefined ? structuredPrefix('series') : structuredPrefix('series', metric);
+    for await (const record of recordsWithPrefix(this.store, Collections.metrics, prefix)) {
+      const series = this.validSeries(record);
+      if (series && (metric === undefined || series.metric === metric)) all.push({ ...series, recent: series.recent.filter((o) => o.at <= now) });
     }
     return all;
   }
 
   /** Observations of `metric` within the window, across features (and releases unless one is named). */
   async observations(metric: string, filter: { release?: string; feature?: string; windowMs?: number } = {}): Promise<Observation[]> {
-    const now = this.clock.now();
-    const since = now - (filter.windowMs ?? this.evaluationWindowMs);
-    const prefix = filter.release === undefined ? `${metric}|` : `${metric}|${filter.release}|`;
+    const prefix = filter.release === undefined ? structuredPrefix('series', metric) : structuredPrefix('series', metric, filter.release);
     const observations: Observation[] = [];
-    for await (const record of iterateRecords<MetricSeries>(this.store, Collections.metrics)) {
-      if (!record.key.startsWith(prefix)) continue;
-      if (filter.feature !== undefined && record.value.feature !== filter.feature) continue;
-      // Samples from after "now" (a clock set back, `status --at T`) did not happen yet.
-      observations.push(...record.value.recent.filter((o) => o.at >= since && o.at <= now));
+    for await (const record of recordsWithPrefix(this.store, Collections.metrics, prefix)) {
+      const series = this.validSeries(record);
+      if (!series || series.metric !== metric) continue;
+      if (filter.release !== undefined && series.release !== filter.release) continue;
+      if (filter.feature !== undefined && series.feature !== filter.feature) continue;
+      observations.push(...this.windowed(series.recent, filter.windowMs));
     }
     return observations.sort((a, b) => a.at - b.at);
   }
@@ -288,124 +367,511 @@ export class Analytics {
     return observations.length === 0 ? undefined : summarize(observations);
   }
 
-  /** The thresholds that apply to a release: the defaults and custom ones, overridden by its own rollback triggers. */
-  private thresholdsFor(release: ReleaseView): Threshold[] {
-    const merged = new Map(this.thresholdsByMetric);
-    for (const trigger of release.rollbackPlan.triggers) merged.set(trigger.metric, trigger);
-    return [...merged.values()];
-  }
+  // ---------------------------------------------------------------- alerts
 
   /**
-   * Health 0–100 of a release from its own metrics only, with plain-words recommendations.
-   * A release with too few samples says `no_data` and a rolled-back one `rolled_back`, both
-   * with a `null` score: neither is "100 healthy".
-   * @throws NotFoundError for a release that does not exist.
+   * One breach, one alert, whoever records it: the alert-state record of the series moves by
+   * compare-and-set, and only the writer that moved it publishes the alert. Publishing (history,
+   * webhooks, event) is idempotent and re-run by `tick()` if a process died half-way.
    */
-  async health(version: string): Promise<ReleaseHealth> {
-    const release = await this.releases.get(version);
-    if (!release) throw new NotFoundError('Release', version);
-    const thresholds = this.thresholdsFor(release);
-    const metrics: MetricHealth[] = [];
-    for (const threshold of thresholds) {
-      const window = await this.observations(threshold.metric, { release: version });
-      if (window.length === 0) continue;
-      const value = window.reduce((sum, o) => sum + o.value, 0) / window.length;
-      const severity = window.length >= this.minimumSamples ? breachOf(value, threshold.limit, threshold.bad) : null;
-      metrics.push({ metric: threshold.metric, value, samples: window.length, limit: threshold.limit, bad: threshold.bad, severity });
-    }
-    const recommendations = recommend(version, release, this.releases.isActive(release.status), metrics, this.minimumSamples, this.evaluationWindowMs);
-    if (release.status === 'rolled_back') return { version, score: null, status: 'rolled_back', label: 'rolled back', metrics, recommendations };
-    if (!metrics.some((m) => m.samples >= this.minimumSamples)) return { version, score: null, status: 'no_data', label: 'no data', metrics, recommendations };
-    const penalty = metrics.reduce((sum, m) => sum + (m.severity === 'critical' ? 40 : m.severity === 'warning' ? 20 : 0), 0);
-    const score = Math.max(0, 100 - penalty);
-    const status = metrics.some((m) => m.severity === 'critical') || score < 50 ? 'critical' : metrics.some((m) => m.severity === 'warning') ? 'warning' : 'healthy';
-    return { version, score, status, label: `${score} ${status}`, metrics, recommendations };
-  }
-
-  /**
-   * Checks a release's rollback triggers against its own windowed metrics: critical → rollback,
-   * warning → hold, all clear again → lifts a hold that analytics placed.
-   */
-  async guard(release: ReleaseView): Promise<GuardAction | null> {
-    if (!this.releases.isActive(release.status)) return null;
-    let worst: ReleaseBreach | null = null;
-    for (const trigger of release.rollbackPlan.triggers) {
-      const window = await this.observations(trigger.metric, { release: release.version });
-      if (window.length < this.minimumSamples) continue;
-      const value = window.reduce((sum, o) => sum + o.value, 0) / window.length;
-      const severity = breachOf(value, trigger.limit, trigger.bad);
-      if (!severity) continue;
-      if (!worst || (severity === 'critical' && worst.severity === 'warning')) {
-        worst = { metric: trigger.metric, value, limit: trigger.limit, bad: trigger.bad, phase: this.releases.phaseOf(release), severity };
+  private async checkAlert(threshold: Threshold, release: string | null, feature: string | null, window: readonly Observation[]): Promise<Alert | null> {
+    if (window.length < this.minimumSamples) return null;
+    const value = mean(window);
+    const severity = breachOf(value, threshold.limit, threshold.bad, threshold.critical);
+    const at = this.clock.now();
+    const key = structuredKey('alert-state', threshold.metric, release, feature);
+    let raised: Alert | null = null;
+    let recovered = false;
+    const record = await updateRecord<AlertState>(this.store, ANALYTICS_STATE_COLLECTION, key, (current) => {
+      raised = null;
+      recovered = false;
+      const parsedState = current ? alertStateSchema.safeParse(current.value) : undefined;
+      const previous = parsedState?.success ? parsedState.data : undefined;
+      if (severity === null) {
+        if (!previous?.severity) return undefined;
+        recovered = true;
+        return { ...previous, severity: null };
       }
-    }
-    try {
-      if (worst?.severity === 'critical') {
-        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
-        await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
-        return { version: release.version, action: 'rolledBack', breach: worst };
-      }
-      if (worst?.severity === 'warning') {
-        if (release.hold) return null;
-        const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
-        await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
-        return { version: release.version, action: 'held', breach: worst };
-      }
-      if (release.hold?.by === 'analytics') {
-        await this.releases.resume(release.version, { by: 'analytics' });
-        return { version: release.version, action: 'resumed' };
-      }
-    } catch (error) {
-      // Another process moved the release first (completed, rolled back, resumed): losing that
-      // race is not an error, and the next check sees the release as it is now.
-      if (error instanceof IllegalTransitionError) return null;
-      throw error;
+      // Alert on a new breach or an escalation, not on every sample.
+      if (previous?.severity === severity || previous?.severity === 'critical') return undefined;
+      const alert: Alert = {
+        id: `${String(at).padStart(15, '0')}-${idempotencyKey(key, current?.version ?? 0).slice(3, 15)}`,
+        at,
+        metric: threshold.metric,
+        value,
+        limit: threshold.limit,
+        critical: threshold.critical,
+        bad: threshold.bad,
+        severity,
+        samples: window.length,
+        release,
+        feature,
+        kind: 'threshold',
+      };
+      raised = alert;
+      return { severity, alert, published: false };
+    });
+    if (recovered) this.safeEmit(() => this.events.emit('analytics:recovered', { metric: threshold.metric, release, feature, value }));
+    if (raised && record) {
+      await this.publishAlert(key, record as StoredRecord<AlertState>, true);
+      return raised;
     }
     return null;
   }
 
-  /** Guards every active release (run by `gate.tick()` before phases move). */
+  /** Writes the alert to the history and the outbox, emits it (when `emit`), then marks the state published. */
+  private async publishAlert(stateKey: string, state: StoredRecord<AlertState>, emit: boolean): Promise<void> {
+    const alert = state.value.alert;
+    if (!alert || state.value.published) return;
+    try {
+      await this.store.put(Collections.alerts, alert.id, alert, 0);
+      await pruneAlertsToLimit(this.store, this.retention.alertLimit);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // already in the history
+    }
+    await this.enqueueFor('alert', alert.at, (url) => idempotencyKey('alert', alert.id, url), {
+      alert,
+      text: `${alert.severity.toUpperCase()}: ${alert.metric} ${round(alert.value)} is ${alert.bad} its limit ${alert.limit}${alert.release ? ` (release ${alert.release})` : ''}`,
+    });
+    if (emit) this.safeEmit(() => this.events.emit('analytics:alert', alert));
+    try {
+      await this.store.put(ANALYTICS_STATE_COLLECTION, stateKey, { ...state.value, published: true }, state.version);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // someone moved it on; the next tick re-checks.
+    }
+  }
+
+  /** The alert history up to the clock's now, newest first. */
+  async alerts(limit = 100): Promise<Alert[]> {
+    const now = this.clock.now();
+    const all: Alert[] = [];
+    for await (const record of recordsWithPrefix(this.store, Collections.alerts, '')) {
+      const parsed = alertSchema.safeParse(record.value);
+      if (!parsed.success) {
+        this.reportInvalid(record.key);
+        continue;
+      }
+      if (parsed.data.at <= now) all.push(parsed.data);
+    }
+    return all.reverse().slice(0, limit);
+  }
+
+  // ---------------------------------------------------------------- comparison guard
+
+  /**
+   * Guards a release by comparing its users against everyone else on `config.metrics` (see
+   * docs/guarded-rollouts.md): feed it with `recordOutcome`. Stored, so every process and the CLI
+   * apply the same guard. Replaces an earlier config of the same release.
+   */
+  async guardRelease(version: string, config: GuardConfigInput): Promise<GuardConfig> {
+    const parsed = parseWith(guardConfigSchema, config, 'guard config');
+    if (!(await this.releases.get(version))) throw new NotFoundError('Release', version);
+    await updateRecord(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('guard', version), () => parsed);
+    return parsed;
+  }
+
+  /** A release's comparison guard, or `undefined`. */
+  async guardConfig(version: string): Promise<GuardConfig | undefined> {
+    const record = await this.store.get(ANALYTICS_STATE_COLLECTION, structuredKey('guard', version));
+    if (!record) return undefined;
+    const parsed = storedGuardSchema.safeParse(record.value);
+    if (!parsed.success) {
+      this.reportInvalid(record.key);
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  /** Each guard metric of a release compared against control, as of the clock's now. */
+  async comparisons(version: string): Promise<MetricComparison[]> {
+    const config = await this.guardConfig(version);
+    if (!config) return [];
+    const now = this.clock.now();
+    const results: MetricComparison[] = [];
+    for (const metric of config.metrics) {
+      const record = await this.store.get(ANALYTICS_STATE_COLLECTION, structuredKey('arms', version, metric.metric));
+      const parsed = record ? armsSchema.safeParse(record.value) : undefined;
+      if (record && !parsed?.success) this.reportInvalid(record.key);
+      // Aggregates cannot be cut at a past time: before the first observation they are not shown.
+      const arms = parsed?.success && parsed.data.firstAt <= now ? parsed.data : undefined;
+      const treatment: ArmAggregate = arms?.treatment ?? EMPTY_ARM;
+      const control: ArmAggregate = arms?.control ?? EMPTY_ARM;
+      const controlMean = control.count > 0 ? control.sum / control.count : 0;
+      const tolerance = metric.maxRegression ?? (metric.maxRelativeRegression ?? 0) * Math.abs(controlMean);
+      const result = compareArms(treatment, control, { bad: metric.bad, alpha: config.alpha, tolerance, minimumSamples: config.minimumSamples });
+      results.push({
+        metric: metric.metric,
+        bad: metric.bad,
+        decision: result.decision,
+        treatment: result.treatment,
+        control: result.control,
+        difference: result.difference,
+        interval: result.interval,
+        alpha: result.alpha,
+        tolerance: result.tolerance,
+        lastObservationAt: arms ? Math.min(arms.lastAt, now) : null,
+      });
+    }
+    return results;
+  }
+
+  // ---------------------------------------------------------------- health
+
+  /**
+   * Health of a release from its own metrics only, with plain-words recommendations. No data is
+   * not health: a release with no observation in the window is `no data`, a rolled-back one is
+   * `rolled back` (both without a score). Only data up to the clock's now counts.
+   * @throws NotFoundError for a version that was never planned.
+   */
+  async health(version: string): Promise<ReleaseHealth> {
+    const release = await this.releases.get(version);
+    if (!release) throw new NotFoundError('Release', version);
+    await this.loadThresholds();
+    const metrics: MetricHealth[] = [];
+    let lastObservationAt: number | null = null;
+    for (const threshold of this.thresholdsFor(release)) {
+      const window = await this.observations(threshold.metric, { release: version });
+      if (window.length === 0) continue;
+      lastObservationAt = Math.max(lastObservationAt ?? 0, window[window.length - 1]!.at);
+      const value = mean(window);
+      const severity = window.length >= this.minimumSamples ? breachOf(value, threshold.limit, threshold.bad, threshold.critical) : null;
+      metrics.push({ metric: threshold.metric, value, samples: window.length, limit: threshold.limit, critical: threshold.critical, bad: threshold.bad, severity });
+    }
+    const comparisons = await this.comparisons(version);
+    const since = this.clock.now() - this.evaluationWindowMs;
+    for (const c of comparisons) {
+      if (c.lastObservationAt !== null && c.lastObservationAt >= since) lastObservationAt = Math.max(lastObservationAt ?? 0, c.lastObservationAt);
+    }
+    const recentComparison = comparisons.some((c) => c.lastObservationAt !== null && c.lastObservationAt >= since && c.treatment.count > 0 && c.control.count > 0);
+    const enoughData = metrics.some((m) => m.samples >= this.minimumSamples) || recentComparison;
+    const { status, score, label } = scoreHealth(release, metrics, comparisons, enoughData);
+    return {
+      version,
+      score,
+      status,
+      label,
+      metrics,
+      comparisons,
+      lastObservationAt,
+      decision: await this.lastDecision(version),
+      recommendations: recommend(version, release, metrics, comparisons, status, this.minimumSamples, this.evaluationWindowMs),
+    };
+  }
+
+  // ---------------------------------------------------------------- guards
+
+  /**
+   * Checks a release's guards: its rollback triggers against its own windowed metrics (critical →
+   * rollback, warning → hold) and its comparison against control (regression → rollback). A hold
+   * placed by analytics is lifted only by evidence: the held metric back within its limit on at
+   * least `minimumSamples` observations in the window. Silence never lifts it.
+   */
+  async guard(release: ReleaseView, options: { readonly comparisonsOnly?: boolean } = {}): Promise<GuardAction | null> {
+    if (!this.releases.isActive(release.status)) return null;
+    const phase = this.releases.phaseOf(release);
+    let worst: ReleaseBreach | null = null;
+    let heldMetricRecovered = false;
+    if (!options.comparisonsOnly) {
+      for (const trigger of release.rollbackPlan.triggers.map(withCritical)) {
+        const window = await this.observations(trigger.metric, { release: release.version });
+        if (window.length < this.minimumSamples) continue;
+        const value = mean(window);
+        const severity = breachOf(value, trigger.limit, trigger.bad, trigger.critical);
+        if (!severity) {
+          if (release.hold?.breach?.metric === trigger.metric) heldMetricRecovered = true;
+          continue;
+        }
+        if (!worst || (severity === 'critical' && worst.severity === 'warning')) {
+          worst = { metric: trigger.metric, value, limit: trigger.limit, critical: trigger.critical, bad: trigger.bad, phase, severity };
+        }
+      }
+    }
+    let regressionText: string | null = null;
+    if (worst?.severity !== 'critical') {
+      for (const c of await this.comparisons(release.version)) {
+        if (c.decision !== 'regression' || c.difference === null || c.interval === null) continue;
+        worst = {
+          metric: c.metric,
+          value: c.treatment.mean!,
+          limit: c.control.mean!,
+          bad: c.bad,
+          phase,
+          severity: 'critical',
+          comparison: { difference: c.difference, interval: c.interval, treatmentCount: c.treatment.count, controlCount: c.control.count },
+        };
+        regressionText = `${c.metric} of the release's users ${round(c.treatment.mean!)} is worse than everyone else's ${round(c.control.mean!)} (difference ${signed(c.difference)}, ${Math.round((1 - c.alpha) * 100)}% always-valid interval ${signed(c.interval[0])} to ${signed(c.interval[1])}) in phase ${phase} (regression)`;
+        await this.raiseComparisonAlert(release.version, c);
+        break;
+      }
+    }
+    if (worst?.severity === 'critical') {
+      const reason = regressionText ?? `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (critical)`;
+      try {
+        const after = await this.releases.rollback(release.version, reason, { by: 'analytics', breach: worst });
+        await this.noteDecision(release.version, 'rolledBack', reason);
+        await this.enqueueDecisions(after);
+        const unhandledSteps = (after.rollback?.steps ?? []).filter((s) => s.outcome === 'unhandled').map((s) => s.step.action);
+        return { version: release.version, action: 'rolledBack', breach: worst, ...(unhandledSteps.length ? { unhandledSteps } : {}) };
+      } catch (error) {
+        if (error instanceof IllegalTransitionError) return null; // another process rolled it back first.
+        throw error;
+      }
+    }
+    if (options.comparisonsOnly) return null;
+    if (worst?.severity === 'warning') {
+      if (release.hold) return null;
+      const reason = `${worst.metric} ${round(worst.value)} is ${worst.bad} its limit ${worst.limit} in phase ${worst.phase} (warning)`;
+      let after: ReleaseView;
+      try {
+        after = await this.releases.hold(release.version, reason, { by: 'analytics', breach: worst });
+      } catch (error) {
+        if (error instanceof IllegalTransitionError) return null; // another process completed or rolled it back first.
+        throw error;
+      }
+      await this.noteDecision(release.version, 'held', reason);
+      await this.enqueueDecisions(after);
+      return { version: release.version, action: 'held', breach: worst };
+    }
+    const evidence = release.hold?.breach ? heldMetricRecovered : false;
+    if (release.hold?.by === 'analytics' && evidence) {
+      try {
+        await this.releases.resume(release.version, { by: 'analytics' });
+      } catch (error) {
+        if (error instanceof IllegalTransitionError) return null; // someone resumed it already.
+        throw error;
+      }
+      await this.noteDecision(release.version, 'resumed', `${release.hold.breach?.metric ?? 'its metric'} is back within its limit`);
+      return { version: release.version, action: 'resumed' };
+    }
+    return null;
+  }
+
+  /** The guards' last decision about a release, or `null`. */
+  async lastDecision(version: string): Promise<GuardDecision | null> {
+    const record = await this.store.get(ANALYTICS_STATE_COLLECTION, structuredKey('decision', version));
+    if (!record) return null;
+    const parsed = decisionSchema.safeParse(record.value);
+    if (parsed.success) return parsed.data;
+    this.reportInvalid(record.key);
+    return null;
+  }
+
+  /** Stores the decision if it differs from the last one (action, reason or a metric's verdict). */
+  private async noteDecision(version: string, action: GuardDecision['action'], reason: string | null): Promise<void> {
+    const comparisons = (await this.comparisons(version)).map((c) => ({
+      metric: c.metric,
+      decision: c.decision,
+      difference: c.difference,
+      interval: c.interval,
+      treatmentCount: c.treatment.count,
+      controlCount: c.control.count,
+    }));
+    const at = this.clock.now();
+    await updateRecord<GuardDecision>(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('decision', version), (current) => {
+      const previous = current ? decisionSchema.safeParse(current.value) : undefined;
+      const same =
+        previous?.success &&
+        previous.data.action === action &&
+        previous.data.reason === reason &&
+        JSON.stringify(previous.data.comparisons.map((c) => [c.metric, c.decision])) === JSON.stringify(comparisons.map((c) => [c.metric, c.decision]));
+      return same ? undefined : { version, at, action, reason, comparisons };
+    });
+  }
+
+  private async raiseComparisonAlert(version: string, c: MetricComparison): Promise<void> {
+    // Five parts: never the key of a threshold's state (four parts), whatever the feature is called.
+    const key = structuredKey('alert-state', c.metric, version, null, 'comparison');
+    const at = this.clock.now();
+    const record = await updateRecord<AlertState>(this.store, ANALYTICS_STATE_COLLECTION, key, (current) => {
+      const parsedState = current ? alertStateSchema.safeParse(current.value) : undefined;
+      if (parsedState?.success && parsedState.data.severity === 'critical') return undefined;
+      const alert: Alert = {
+        id: `${String(at).padStart(15, '0')}-${idempotencyKey(key, current?.version ?? 0).slice(3, 15)}`,
+        at,
+        metric: c.metric,
+        value: c.treatment.mean!,
+        limit: c.control.mean!,
+        bad: c.bad,
+        severity: 'critical',
+        samples: c.treatment.count,
+        release: version,
+        feature: null,
+        kind: 'comparison',
+      };
+      return { severity: 'critical', alert, published: false };
+    });
+    if (record && !record.value.published) await this.publishAlert(key, record, true);
+  }
+
+  /**
+   * Guards every active release (run by `gate.tick()` before phases move), works out which must
+   * wait for evidence before their next phase, and re-publishes anything a crashed process left
+   * half-done (alerts, notifications of holds and rollbacks).
+   */
   async checkReleases(): Promise<GuardAction[]> {
+    await this.loadThresholds();
     const actions: GuardAction[] = [];
+    this.waitingForEvidence.clear();
     for (const release of await this.releases.list()) {
+      let current = release;
       const action = await this.guard(release);
-      if (action) actions.push(action);
+      if (action) {
+        actions.push(action);
+        current = (await this.releases.get(release.version)) ?? release;
+      }
+      await this.enqueueDecisions(current);
+      if (!this.releases.isActive(current.status)) continue;
+      const config = await this.guardConfig(current.version);
+      if (config && config.samplesBeforeAdvancing > 0) {
+        for (const c of await this.comparisons(current.version)) {
+          if (c.decision === 'no evidence yet' && c.treatment.count < config.samplesBeforeAdvancing) {
+            this.waitingForEvidence.set(
+              current.version,
+              `waiting for evidence: ${c.metric} has ${c.treatment.count} of ${config.samplesBeforeAdvancing} observations from the release's users`,
+            );
+            break;
+          }
+        }
+      }
+      if (action) continue; // noted when it acted
+      const waiting = this.waitingForEvidence.get(current.version);
+      if (waiting) await this.noteDecision(current.version, 'waiting', waiting);
+      else if (current.hold?.by === 'analytics') await this.noteDecision(current.version, 'held', current.hold.reason);
+      else await this.noteDecision(current.version, 'none', null);
+    }
+    for await (const record of recordsWithPrefix<AlertState>(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('alert-state'))) {
+      const parsed = alertStateSchema.safeParse(record.value);
+      if (parsed.success && parsed.data.alert && !parsed.data.published) await this.publishAlert(record.key, { ...record, value: parsed.data }, false);
     }
     return actions;
   }
 
+  // ---------------------------------------------------------------- notifications
+
+  /** Subscribes a webhook (stored: every process and the CLI deliver to it). Replaces one with the same URL. */
+  async addWebhook(input: WebhookInput): Promise<Webhook> {
+    const parsed = parseWith(webhookInputSchema, input, 'webhook');
+    const webhook: Webhook = { url: parsed.url, events: parsed.events, createdAt: this.clock.now() };
+    await updateRecord(this.store, ANALYTICS_STATE_COLLECTION, structuredKey('webhook', parsed.url), () => webhook);
+    return webhook;
+  }
+
+  /** Removes a webhook subscription. Resolves `false` when there was none. */
+  async removeWebhook(url: string): Promise<boolean> {
+    return this.store.delete(ANALYTICS_STATE_COLLECTION, structuredKey('webhook', url));
+  }
+
+  /** Every webhook subscription. */
+  async webhooks(): Promise<Webhook[]> {
+    const all: Webhook[] = [];
+    for await (const record of recordsWithPrefix(this.store, ANALYTICS_STATE_COLLECTION, structuredPrefix('webhook'))) {
+      const parsed = storedWebhookSchema.safeParse(record.value);
+      if (parsed.success) all.push(parsed.data);
+      else this.reportInvalid(record.key);
+    }
+    return all;
+  }
+
+  private async enqueueFor(event: NotificationEvent, at: number, key: (url: string) => string, payload: Record<string, unknown>, extraUrls: readonly string[] = []): Promise<void> {
+    const urls = new Set(extraUrls);
+    for (const webhook of await this.webhooks()) if (webhook.events.includes(event) && webhook.createdAt <= at) urls.add(webhook.url);
+    for (const url of urls) await enqueueNotification(this.store, { id: key(url), event, url, payload, at });
+  }
+
+  /**
+   * Makes sure the outbox holds a notification for the release's committed hold or rollback
+   * (idempotent: keys derive from the decision). Decisions older than the notification
+   * retention are not sent.
+   */
+  private async enqueueDecisions(release: ReleaseView): Promise<void> {
+    const oldest = this.clock.now() - this.retention.notificationDays * DAY;
+    if (release.rollback && release.rollback.at >= oldest) {
+      const rollback = release.rollback;
+      const stepUrls = rollback.steps.filter((s) => s.step.action === 'webhook' && typeof s.step.params.url === 'string').map((s) => s.step.params.url as string);
+      await this.enqueueFor(
+        'rollback',
+        rollback.at,
+        (url) => idempotencyKey('rollback', release.version, rollback.at, url),
+        { release: release.version, reason: rollback.reason, by: rollback.by, phase: rollback.phase, breach: rollback.breach ?? null, text: `Release ${release.version} was rolled back: ${rollback.reason}` },
+        stepUrls.filter((url) => webhookInputSchema.shape.url.safeParse(url).success),
+      );
+    }
+    if (release.hold && release.hold.at >= oldest && this.releases.isActive(release.status)) {
+      const hold = release.hold;
+      await this.enqueueFor('hold', hold.at, (url) => idempotencyKey('hold', release.version, hold.at, url), {
+        release: release.version,
+        reason: hold.reason,
+        by: hold.by,
+        phase: this.releases.phaseOf(release),
+        breach: hold.breach ?? null,
+        text: `Release ${release.version} is held: ${hold.reason}`,
+      });
+    }
+  }
+
+  /**
+   * Delivers due notifications from the outbox (run by `gate.tick()`): signed POSTs, retried with
+   * backoff, at least once per idempotency key across every process.
+   */
+  async deliverNotifications(): Promise<DeliveryReport> {
+    return deliverNotifications(this.store, this.clock, this.delivery);
+  }
+
+  /** Every notification in the outbox (delivered, pending and failed), oldest first. */
+  async notifications(): Promise<OutboxEntry[]> {
+    const all: OutboxEntry[] = [];
+    for await (const record of recordsWithPrefix(this.store, OUTBOX_COLLECTION, '')) {
+      const entry = parseOutboxEntry(record);
+      if (entry) all.push(entry);
+      else this.reportInvalid(record.key);
+    }
+    return all.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  // ---------------------------------------------------------------- adoption, flush, retention
+
   /**
    * Folds this process's exposure and usage data into the store (sketches merge, so processes
-   * add up), and records `feature_adoption` for features with usage today.
+   * add up), records `feature_adoption` for features with usage today, and applies the retention
+   * policy (at most once an hour).
    */
   async flush(): Promise<void> {
     const now = this.clock.now();
-    for (const [flag, counter] of this.exposure.exposureCounters()) {
+    for (const [flag, counter] of this.port.exposureCounters()) {
       counter.fold(now);
-      for (const [day, sketch] of counter.exposedByDay) {
-        await this.mergeSketch(`adoption|exposed|${flag}|${dayKey(day * DAY)}`, sketch);
-      }
+      for (const [day, sketch] of counter.exposedByDay) await this.mergeSketch(sketchKey('exposed', flag, dayKey(day * DAY)), sketch);
     }
-    for (const [id, sketch] of this.usageByDay) await this.mergeSketch(`adoption|active|${id}`, sketch);
+    for (const [key, sketch] of this.usageByDay) await this.mergeSketch(key, sketch);
     this.usageByDay.clear();
     const today = dayKey(now);
     const features = new Set<string>();
-    for await (const record of iterateRecords(this.store, Collections.metrics, 1000)) {
-      const match = /^adoption\|active\|(.+)\|(\d{4}-\d{2}-\d{2})$/.exec(record.key);
-      if (match && match[2] === today) features.add(match[1]!);
+    for await (const record of recordsWithPrefix(this.store, Collections.metrics, structuredPrefix('adoption', 'active'))) {
+      const parts = parseStructuredKey(record.key);
+      if (parts?.length === 4 && typeof parts[2] === 'string' && parts[3] === today) features.add(parts[2]);
     }
     for (const feature of features) {
-      const adoption = await this.adoption(feature);
-      if (adoption.adoptionPercentage === null) continue;
-      const flag = await this.flags.get(feature);
-      const release = typeof flag?.metadata.release === 'string' ? flag.metadata.release : undefined;
-      await this.record({ metric: 'feature_adoption', value: adoption.adoptionPercentage, feature, ...(release ? { release } : {}) });
+      // One odd feature must not stop the others (or every later tick).
+      try {
+        const adoption = await this.adoption(feature);
+        if (adoption.adoptionPercentage === null) continue;
+        const flag = await this.flags.get(feature);
+        const release = typeof flag?.metadata.release === 'string' ? flag.metadata.release : undefined;
+        await this.record({ metric: 'feature_adoption', value: adoption.adoptionPercentage, feature: feature.slice(0, 200), ...(release ? { release } : {}) });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        this.reportStoreError('flush', error);
+      }
+    }
+    if (now - this.lastPrunedAt >= PRUNE_EVERY_MS) {
+      this.lastPrunedAt = now;
+      await this.prune();
     }
   }
 
   private async mergeSketch(key: string, sketch: HyperLogLog): Promise<void> {
     await updateRecord<{ registers: string }>(this.store, Collections.metrics, key, (current) => {
-      const merged = current ? HyperLogLog.deserialize(current.value.registers) : new HyperLogLog();
+      const stored = current ? sketchSchema.safeParse(current.value) : undefined;
+      const merged = stored?.success ? HyperLogLog.deserialize(stored.data.registers) : new HyperLogLog();
       merged.merge(sketch);
       return { registers: merged.serialize() };
     });
@@ -414,18 +880,19 @@ export class Analytics {
   /** Adoption of a feature on a UTC day (default today): exposed users, active users, and the ratio. */
   async adoption(feature: string, day: string = dayKey(this.clock.now())): Promise<Adoption> {
     const read = async (kind: 'exposed' | 'active') => {
-      const stored = await this.store.get<{ registers: string }>(Collections.metrics, `adoption|${kind}|${feature}|${day}`);
-      return stored ? HyperLogLog.deserialize(stored.value.registers) : new HyperLogLog();
+      const stored = await this.store.get(Collections.metrics, sketchKey(kind, feature, day));
+      const parsed = stored ? sketchSchema.safeParse(stored.value) : undefined;
+      return parsed?.success ? HyperLogLog.deserialize(parsed.data.registers) : new HyperLogLog();
     };
     const exposed = await read('exposed');
     const active = await read('active');
-    const counter = this.exposure.exposureCounters().get(feature);
+    const counter = this.port.exposureCounters().get(feature);
     if (counter) {
       counter.fold(this.clock.now());
       const local = counter.exposedByDay.get(Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY));
       if (local) exposed.merge(local);
     }
-    const unsaved = this.usageByDay.get(`${feature}|${day}`);
+    const unsaved = this.usageByDay.get(sketchKey('active', feature, day));
     if (unsaved) active.merge(unsaved);
     const exposedUsers = exposed.estimate();
     // A user who used the feature was exposed to it: never report more active than exposed users.
@@ -440,13 +907,27 @@ export class Analytics {
     };
   }
 
+  /**
+   * Applies the retention policy now (`flush()` does it at most once an hour): drops metric
+   * observations, series and per-arm aggregates older than `observationDays`, adoption sketches
+   * older than `adoptionDays`, alerts older than `alertDays` (and beyond `alertLimit`), settled
+   * alert states, and delivered or failed notifications older than `notificationDays`.
+   * Returns how many records it deleted or rewrote.
+   */
+  async prune(): Promise<number> {
+    return applyRetention(this.store, this.clock.now(), this.retention);
+  }
+
+  // ---------------------------------------------------------------- reports
+
   /** A full report: metric statistics, thresholds, alerts, release health and flag exposure. */
   async report(options: { windowMs?: number } = {}): Promise<AnalyticsReport> {
+    await this.loadThresholds();
     const windowMs = options.windowMs ?? this.evaluationWindowMs;
     const now = this.clock.now();
     const metrics = [];
     for (const series of await this.series()) {
-      const recent = series.recent.filter((o) => o.at >= now - windowMs);
+      const recent = this.windowed(series.recent, windowMs);
       if (recent.length === 0) continue;
       metrics.push({ metric: series.metric, release: series.release, feature: series.feature, statistics: summarize(recent) });
     }
@@ -462,43 +943,39 @@ export class Analytics {
       });
     }
     const flags = [];
-    for (const [key, counter] of this.exposure.exposureCounters()) {
+    for (const [key, counter] of this.port.exposureCounters()) {
       const adoption = await this.adoption(key);
       flags.push({ key, evaluationsOn: counter.on, evaluationsOff: counter.off, exposedUsersToday: adoption.exposedUsers });
     }
     flags.sort((a, b) => (a.key < b.key ? -1 : 1));
     return { generatedAt: now, windowMs, metrics, thresholds: this.thresholds(), alerts: await this.alerts(), releases, flags };
   }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private reportInvalid(key: string): void {
+    this.reportStoreError('analytics', new ValidationError('stored analytics record', [{ path: key, message: 'does not match its schema; ignored' }]));
+  }
+
+  private reportStoreError(operation: string, error: unknown): void {
+    this.safeEmit(() => this.events.emit('analytics:error', { operation, error: toError(error) }));
+  }
+
+  private safeEmit(emit: () => void): void {
+    try {
+      emit();
+    } catch {
+      // A listener's failure stays with the listener: the committed write stands.
+    }
+  }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+function checkRetention(policy: RetentionPolicy): RetentionPolicy {
+  for (const [name, value] of Object.entries(policy)) {
+    if (!(Number.isFinite(value) && value > 0)) {
+      throw new ValidationError('analytics options', [{ path: `retention.${name}`, message: `must be a number above 0, got ${String(value)}` }]);
+    }
+  }
+  return Object.freeze({ ...policy });
 }
 
-function recommend(version: string, release: ReleaseView, rollingOut: boolean, metrics: readonly MetricHealth[], minimumSamples: number, windowMs: number): string[] {
-  if (release.status === 'rolled_back') {
-    return [`Release ${version} was rolled back (${release.rollback?.reason ?? 'no reason recorded'}): ship the fix as a new release.`];
-  }
-  const window = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${Math.round(windowMs / 60_000)} min`;
-  if (metrics.length === 0) {
-    return release.status === 'released'
-      ? [`Release ${version} is fully released; no metrics for it in the last ${window}.`]
-      : [`No metrics for release ${version} in the last ${window}: record error_rate and crash_rate for it before advancing.`];
-  }
-  const advice: string[] = [];
-  const active = rollingOut || release.status === 'planned';
-  for (const m of metrics) {
-    const where = `${m.metric} is ${round(m.value)} (must stay ${m.bad === 'above' ? 'below' : 'above'} ${m.limit})`;
-    if (m.severity === 'critical') advice.push(`${where}: roll back release ${version} now and investigate.`);
-    else if (m.severity === 'warning') advice.push(`${where}: hold release ${version} in its phase until it recovers.`);
-    else if (active && m.samples < minimumSamples) advice.push(`${m.metric} has only ${m.samples} sample(s) in the last ${window}: wait for at least ${minimumSamples} before deciding.`);
-  }
-  if (advice.length === 0 && metrics.every((m) => m.severity === null)) {
-    advice.push(
-      release.status === 'released'
-        ? `Release ${version} is fully released and its watched metrics are within their limits.`
-        : `All watched metrics of release ${version} are within their limits: it is safe to advance.`,
-    );
-  }
-  return advice;
-}

@@ -6,4 +6,9 @@ export interface AnalyticsEvents {
   'analytics:alert': (alert: Alert) => void;
   /** A metric that had alerted is back within its limit. */
   'analytics:recovered': (event: { readonly metric: string; readonly release: string | null; readonly feature: string | null; readonly value: number }) => void;
+  /**
+   * Analytics carried on without something: a stored record of its own that failed validation
+   * (ignored), or a shared threshold whose store write failed (the caller's promise rejects too).
+   */
+  'analytics:error': (event: { readonly operation: string; readonly error: Error }) => void;
 }

@@ -1,4 +1,5 @@
 import type { Release } from '../releases/model.js';
+import { describeComparison } from './metric-commands.js';
 import type { Overview } from './overview.js';
 
 const WIDTH = 640;
@@ -187,11 +188,11 @@ table { border-collapse: collapse; background: #fff; } td, th { padding: 4px 10p
 <h2>Early-access funnel</h2>
 <div class="grid">${funnelChart(overview)}</div>
 <h2>Release health</h2>
-<table><tr><th>release</th><th>status</th><th>phase</th><th>exposure</th><th>health</th><th>advice</th></tr>
+<table><tr><th>release</th><th>status</th><th>phase</th><th>exposure</th><th>health</th><th>against control</th><th>advice</th></tr>
 ${overview.releases
   .map(
     ({ release, progress, health }) =>
-      `<tr><td>${escape(release.version)}</td><td>${escape(release.status)}${progress.held ? ' (held)' : ''}</td><td>${escape(progress.phase ?? '-')}</td><td>${progress.exposurePercentage}%</td><td>${escape(health.label)}</td><td>${escape(health.recommendations[0] ?? '')}</td></tr>`,
+      `<tr><td>${escape(release.version)}</td><td>${escape(release.status)}${progress.held ? ' (held)' : ''}</td><td>${escape(progress.phase ?? '-')}</td><td>${progress.exposurePercentage}%</td><td>${escape(health.label)}</td><td>${health.comparisons.map((c) => escape(describeComparison(c))).join('<br>')}</td><td>${escape(health.recommendations[0] ?? '')}</td></tr>`,
   )
   .join('\n')}
 </table>

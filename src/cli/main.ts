@@ -271,7 +271,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     try {
       // Every write this command makes is audited as --by (or `cli`).
       const actor = typeof options.by === 'string' && options.by !== '' ? options.by : 'cli';
-      const gate = await createPhasegate({ store: opened.store, clock, actor }).catch(async (error: unknown) => {
+      // Webhook notifications are signed with this secret ('release tick' delivers them).
+      const webhookSecret = process.env.PHASEGATE_WEBHOOK_SECRET;
+      const gate = await createPhasegate({ store: opened.store, clock, actor, ...(webhookSecret ? { analytics: { webhookSecret } } : {}) }).catch(async (error: unknown) => {
         await opened.store.close().catch(() => {});
         throw error;
       });

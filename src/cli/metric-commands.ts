@@ -1,3 +1,4 @@
+import type { MetricComparison } from '../analytics/analytics.js';
 import { toPrometheus } from '../analytics/prometheus.js';
 import { arg, numeric, text, type Command, type CommandSpec, type Options } from './context.js';
 import { UsageError } from './usage.js';
@@ -49,12 +50,23 @@ const health: Command = async (context) => {
   context.out(
     [
       h.score === null ? `release ${h.version}: ${h.label}` : `release ${h.version}: ${h.status}, score ${h.score}/100`,
-      ...h.metrics.map((m) => `  ${m.metric} ${round(m.value)} (limit ${m.limit}, bad ${m.bad}; ${m.samples} samples)${m.severity ? `  ${m.severity.toUpperCase()}` : ''}`),
+      ...h.metrics.map(
+        (m) => `  ${m.metric} ${round(m.value)} (limit ${m.limit}, critical ${m.critical}, bad ${m.bad}; ${m.samples} samples)${m.severity ? `  ${m.severity.toUpperCase()}` : ''}`,
+      ),
+      ...h.comparisons.map((c) => `  ${describeComparison(c)}`),
       ...h.recommendations.map((r) => `- ${r}`),
     ].join('\n'),
     h,
   );
 };
+
+/** One line: both arms, the difference with its interval, and the decision. */
+export function describeComparison(c: MetricComparison): string {
+  const arm = (a: { count: number; mean: number | null }) => `${a.mean === null ? '-' : round(a.mean)} (n=${a.count})`;
+  const signed = (x: number) => `${x > 0 ? '+' : ''}${round(x)}`;
+  const difference = c.difference === null ? '-' : `${signed(c.difference)}${c.interval ? ` [${signed(c.interval[0])}, ${signed(c.interval[1])}]` : ''}`;
+  return `${c.metric} vs control: release users ${arm(c.treatment)}, everyone else ${arm(c.control)}, difference ${difference}: ${c.decision}`;
+}
 
 function formatOf(options: Options): 'json' | 'prometheus' {
   const format = text(options, 'format') ?? 'json';

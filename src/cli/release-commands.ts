@@ -63,16 +63,31 @@ const hold: Command = async (context) => {
 const rollback: Command = async (context) => {
   const { gate, options, out } = context;
   const release = await gate.releases.rollback(arg(context, 0, 'VERSION', 'release'), required(options, 'reason', 'release'), actor(options));
-  out(`rolled back ${line(release, gate.clock.now())}\ncurrent version: ${release.rollback?.currentVersionAfter ?? 'none'}`, release);
+  const unhandled = (release.rollback?.steps ?? []).filter((s) => s.outcome === 'unhandled').map((s) => s.step.action);
+  out(
+    [
+      `rolled back ${line(release, gate.clock.now())}`,
+      `current version: ${release.rollback?.currentVersionAfter ?? 'none'}`,
+      // Loud: nobody in this process carries these steps out, so nobody was told.
+      ...unhandled.map((step) => `WARNING: rollback step '${step}' has no handler in this process; nothing was done for it (use a 'webhook' step)`),
+    ].join('\n'),
+    release,
+  );
 };
 
 const tick: Command = async ({ gate, out }) => {
   const result = await gate.tick();
+  const n = result.notifications;
   const lines = [
     ...result.guarded.map((g) => `${g.version}: ${g.action}${g.breach ? ` (${g.breach.metric} ${Math.round(g.breach.value * 100) / 100} vs ${g.breach.limit})` : ''}`),
+    // Loud: a rollback step nobody carried out means nobody was told.
+    ...result.guarded.flatMap((g) => (g.unhandledSteps ?? []).map((step) => `WARNING: ${g.version}: rollback step '${step}' has no handler in this process; nothing was done for it (use a 'webhook' step)`)),
     ...result.advanced.map((a) => `${a.version}: ${a.from} → ${a.to}`),
     ...result.completed.map((v) => `${v}: completed`),
     ...result.waiting.map((w) => `${w.version}: waiting (${w.reason})`),
+    ...(n.delivered.length ? [`notifications: ${n.delivered.length} delivered`] : []),
+    ...n.failed.map((f) => `WARNING: notification ${f.id} to ${f.url} failed (${f.error}); ${f.willRetryAt === null ? 'gave up' : `retry at ${new Date(f.willRetryAt).toISOString()}`}`),
+    ...(n.unsigned ? [`WARNING: ${n.unsigned} notification(s) waiting: set PHASEGATE_WEBHOOK_SECRET to sign and send them`] : []),
   ];
   out(lines.length ? lines.join('\n') : 'nothing to do', result);
 };

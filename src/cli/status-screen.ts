@@ -1,5 +1,6 @@
 import type { Flag } from '../flags/model.js';
 import { describeStrategy as describeStrategyOf } from '../flags/strategies/index.js';
+import { describeComparison } from './metric-commands.js';
 import type { Overview } from './overview.js';
 
 function bar(percentage: number, width = 20): string {
@@ -66,6 +67,7 @@ export function renderStatus(overview: Overview): string {
     );
     if (progress.held && progress.holdReason) lines.push(`               held: ${progress.holdReason}`);
     if (release.rollback) lines.push(`               rolled back: ${release.rollback.reason}`);
+    for (const comparison of health.comparisons) lines.push(`               ${describeComparison(comparison)}`);
   }
   lines.push('');
   const ea = overview.earlyAccess;

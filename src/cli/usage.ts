@@ -46,6 +46,9 @@ Global options:
   --help             help for any command
   --version          the installed phasegate version
 
+Environment:
+  PHASEGATE_WEBHOOK_SECRET  signs webhook notifications; 'release tick' sends them only with it
+
 Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.
 With --json, errors are one JSON line on stderr: {"error":{"code","message","exitCode"}}.`,
   init: `Usage:

@@ -69,13 +69,25 @@ export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 /** A rollout plan as given (gates optional). */
 export type RolloutPlanInput = z.input<typeof rolloutPlanSchema>;
 
-/** A metric condition that triggers a hold or rollback (evaluated by the analytics module). */
-export const triggerConditionSchema = z.strictObject({
-  metric: z.string().min(1, 'must not be empty').max(100),
-  limit: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be finite'),
-  /** Which side of the limit is bad. */
-  bad: z.enum(['above', 'below'], { error: "must be 'above' or 'below'" }),
-});
+/**
+ * A metric condition that triggers a hold (past `limit`) or rollback (past `critical`), evaluated
+ * by the analytics module. Without `critical`, the documented default is half the limit further.
+ */
+export const triggerConditionSchema = z
+  .strictObject({
+    metric: z.string().min(1, 'must not be empty').max(100),
+    limit: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be finite'),
+    /** Which side of the limit is bad. */
+    bad: z.enum(['above', 'below'], { error: "must be 'above' or 'below'" }),
+    /** Past this the breach is critical and rolls the release back. */
+    critical: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be finite').optional(),
+  })
+  .superRefine((t, context) => {
+    if (t.critical === undefined) return;
+    if (t.bad === 'above' ? !(t.critical > t.limit) : !(t.critical < t.limit)) {
+      context.addIssue({ code: 'custom', path: ['critical'], message: `must be ${t.bad} the limit ${t.limit} (bad is '${t.bad}')` });
+    }
+  });
 /** A trigger condition. */
 export type TriggerCondition = z.infer<typeof triggerConditionSchema>;
 
@@ -176,6 +188,17 @@ export const breachSchema = z.strictObject({
   bad: z.enum(['above', 'below']),
   phase: z.string().max(100).nullable(),
   severity: z.enum(['warning', 'critical']),
+  /** The critical limit in force. */
+  critical: z.number().refine(Number.isFinite, 'must be finite').optional(),
+  /** A breach found by the comparison against control: the difference, its interval and the arms' sizes. */
+  comparison: z
+    .strictObject({
+      difference: z.number().refine(Number.isFinite, 'must be finite'),
+      interval: z.tuple([z.number().refine(Number.isFinite, 'must be finite'), z.number().refine(Number.isFinite, 'must be finite')]),
+      treatmentCount: z.number().int().min(0),
+      controlCount: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 /** `{ by, breach }` of `hold` and `rollback`. */
@@ -202,8 +225,11 @@ export interface ReleaseEvent {
 /** How one rollback step went. */
 export interface RollbackStepOutcome {
   readonly step: RollbackStep;
-  /** `done`: performed by phasegate; `emitted`: handed to the host's listeners; `unhandled`: no listener took it. */
-  readonly outcome: 'done' | 'emitted' | 'unhandled';
+  /**
+   * `done`: performed by phasegate; `queued`: a `webhook` step, written to the notification outbox
+   * and delivered by `tick()`; `emitted`: handed to the host's listeners; `unhandled`: no listener took it.
+   */
+  readonly outcome: 'done' | 'queued' | 'emitted' | 'unhandled';
 }
 
 import type { ReleaseBreach } from '../contracts.js';

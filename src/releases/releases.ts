@@ -357,7 +357,12 @@ export class Releases {
     const restores = before.rollbackPlan.steps.some((step) => step.action === 'restorePreviousVersion');
     const handled = this.events.listenerCount('release:rollbackStep') > 0;
     const steps: RollbackStepOutcome[] = before.rollbackPlan.steps.map((step) =>
-      step.action === 'disableFeatures' || step.action === 'restorePreviousVersion' ? { step, outcome: 'done' } : { step, outcome: handled ? 'emitted' : 'unhandled' },
+      step.action === 'disableFeatures' || step.action === 'restorePreviousVersion'
+        ? { step, outcome: 'done' }
+        : // Delivered from the store's outbox by the analytics module (crash-safe, see docs/guarded-rollouts.md).
+          step.action === 'webhook'
+          ? { step, outcome: 'queued' }
+          : { step, outcome: handled ? 'emitted' : 'unhandled' },
     );
     const rollback: ReleaseRollback = {
       at,

@@ -54,7 +54,7 @@ const releaseRecordSchema = z
         phase: text.nullable(),
         currentVersionBefore: text.nullable(),
         currentVersionAfter: text.nullable(),
-        steps: z.array(z.looseObject({ step: stepSchema, outcome: z.enum(['done', 'emitted', 'unhandled']) })),
+        steps: z.array(z.looseObject({ step: stepSchema, outcome: z.enum(['done', 'queued', 'emitted', 'unhandled']) })),
         breach: breachSchema.optional(),
       })
       .nullable(),
