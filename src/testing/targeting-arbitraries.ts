@@ -12,7 +12,8 @@ const POOLS = {
   signup: ['2025-06-01', '2026-01-15T10:00:00Z'],
 } as const;
 
-const percentage = fc.integer({ min: 0, max: 100_000 }).map((thousandths) => thousandths / 1000);
+// Built on call, never at import: phasegate/testing must load without fast-check installed.
+const percentage = () => fc.integer({ min: 0, max: 100_000 }).map((thousandths) => thousandths / 1000);
 
 /**
  * Valid conditions over a handful of attributes (`plan`, `country`, `email`, `age`,
@@ -65,7 +66,7 @@ export function ruleServeArbitrary(): fc.Arbitrary<RuleServe> {
   return fc.oneof(
     fc.constant({ type: 'on' as const }),
     fc.constant({ type: 'off' as const }),
-    percentage.map((p) => ({ type: 'percentage' as const, percentage: p })),
+    percentage().map((p) => ({ type: 'percentage' as const, percentage: p })),
   );
 }
 

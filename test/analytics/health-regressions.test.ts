@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,6 +55,8 @@ describe('no data is not health (issue 15 item 7)', () => {
     const directory = mkdtempSync(join(tmpdir(), 'phasegate-health-'));
     try {
       const bin = resolve(import.meta.dirname, '../../dist/cli/main.js');
+      // An existing (empty) store: reading one that does not exist is a different error.
+      execFileSync(process.execPath, [bin, 'init', '--store', join(directory, 'store')]);
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
         execFile(process.execPath, [bin, 'metric', 'health', '9.9.9', '--store', join(directory, 'store')], (error, stdout, stderr) =>
           done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
