@@ -526,6 +526,8 @@ describe('the CLI shows what health knows (issue 15 item 7)', () => {
 
   it('`metric health 9.9.9` exits 1; a rolled-back release says so on the status screen, not "100 healthy"', async () => {
     const store = join(tempDir(), 'store');
+    // An existing (empty) store: reading one that does not exist is a different error.
+    expect((await cli(['init', '--store', store])).code).toBe(0);
     const missing = await cli(['metric', 'health', '9.9.9', '--store', store]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/Release '9\.9\.9' not found/);
