@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ClosedError, ConflictError, PhasegateError, StoreError, ValidationError } from '../errors.js';
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
+import { parseStoredVersion } from '../storage/versions.js';
 
 // Each collection is four keys: a hash of JSON values, a hash of versions, a sorted set
 // (all scores 0) of keys for lexicographic paging, and the deleted-version floor (the highest
@@ -13,7 +14,9 @@ import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type 
 // key never reuses a version). Scripts keep check-and-write atomic and publish the change in
 // the same step, so a notification never precedes its write.
 const PUT = `
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+local current = tonumber(stored or '0')
+if stored and (current == nil or current < 1 or current ~= math.floor(current) or current >= 9007199254740991) then return {-1, 0} end
 if current ~= tonumber(ARGV[2]) then return {0, current} end
 local version = current + 1
 if current == 0 then version = tonumber(redis.call('GET', KEYS[4]) or '0') + 1 end
@@ -149,7 +152,7 @@ export class RedisStore implements Store {
       });
     });
     if (value == null || version == null) return undefined;
-    return { key, version: Number(version), value: JSON.parse(value) as T };
+    return { key, version: parseStoredVersion(Number(version), `Redis store ${this.name}, record ${collection}/${key}`), value: JSON.parse(value) as T };
   }
 
   async list<T = unknown>(collection: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
@@ -166,7 +169,7 @@ export class RedisStore implements Store {
     for (let i = 0; i < flat.length; i += 3) {
       const key = flat[i]!;
       if (prefix && !key.startsWith(prefix)) continue;
-      records.push({ key, version: Number(flat[i + 1]), value: JSON.parse(flat[i + 2]!) as T });
+      records.push({ key, version: parseStoredVersion(Number(flat[i + 1]), `Redis store ${this.name}, record ${collection}/${key}`), value: JSON.parse(flat[i + 2]!) as T });
     }
     return records;
   }
@@ -178,6 +181,8 @@ export class RedisStore implements Store {
     const [ok, version] = await this.call('put', () =>
       (this.client as unknown as Commands).phasegatePut(...this.keys(collection), key, String(expectedVersion), json, this.channel, notice),
     );
+    // A damaged version (not a whole number from 1 to 2^53-2) must never take part in a compare-and-set.
+    if (ok === -1) throw new StoreError(`Redis store ${this.name}, record ${collection}/${key} is corrupt: its version is not a whole number from 1 to 2^53-1`);
     if (ok !== 1) throw new ConflictError(collection, key, expectedVersion, version);
     return { key, version, value: JSON.parse(json) as T };
   }

@@ -18,6 +18,16 @@ afterAll(async () => {
 runStorageConformance(() => new RedisStore({ url: server.url }), {
   name: 'RedisStore conformance',
   shared: true,
+  // Damage a version behind the store's back, as a hand edit with redis-cli would.
+  corruptVersion: async (_store, collection, key, version) => {
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(server.url);
+    try {
+      await raw.hset(`phasegate:${collection}:versions`, key, String(version));
+    } finally {
+      raw.disconnect();
+    }
+  },
   test: { describe, it, expect, afterEach },
 });
 
