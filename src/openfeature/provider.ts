@@ -13,7 +13,7 @@ import {
 } from '@openfeature/server-sdk';
 import type { EvaluationResult } from '../flags/evaluate.js';
 import type { FlagChange } from '../flags/events.js';
-import type { Flag } from '../flags/model.js';
+import type { Flag, FlagValue } from '../flags/model.js';
 import type { Phasegate } from '../phasegate.js';
 import { toPhasegateContext } from './context.js';
 import { forwardGateEvents } from './events.js';
@@ -31,14 +31,8 @@ export interface PhasegateProviderOptions {
   readonly diagnostics?: boolean;
 }
 
-/** The OpenFeature value types a caller can ask for. */
-type ValueKind = 'boolean' | 'string' | 'number' | 'object';
-
-/** What the provider keeps per flag. */
-interface KnownFlag {
-  readonly kind: ValueKind;
-  readonly metadata: FlagMetadata;
-}
+// phasegate's evaluation error codes are OpenFeature's names; a Map so only known ones map.
+const ERROR_CODES: ReadonlyMap<string, ErrorCode> = new Map(Object.values(ErrorCode).map((code) => [code, code]));
 
 /** First and longest wait between re-reads after a failed first load. */
 const RETRY_FIRST_MS = 1_000;
@@ -84,10 +78,10 @@ export class PhasegateProvider implements Provider {
   private forwarding: ReturnType<typeof forwardGateEvents> | undefined;
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  // Per flag, what a resolution needs before evaluating: its value type (a wrong-type request
-  // must not count an exposure) and its own metadata, frozen once per flag version and shared by
-  // every resolution. Kept in step by `flag:changed`, so bounded by the flags the client holds.
-  private readonly known = new Map<string, KnownFlag>();
+  // Each flag's own metadata, frozen once per flag version and shared by every resolution. Kept
+  // in step by `flag:changed`, so bounded by the flags the client holds; flags without metadata
+  // are not kept.
+  private readonly flagMetadata = new Map<string, FlagMetadata>();
 
   constructor(gate: Phasegate | Promise<Phasegate>, options: PhasegateProviderOptions = {}) {
     this.diagnostics = options.diagnostics === true;
@@ -119,12 +113,9 @@ export class PhasegateProvider implements Provider {
   }
 
   private rememberFlag(key: string, flag: Flag | undefined): void {
-    if (flag === undefined) {
-      this.known.delete(key);
-      return;
-    }
-    const metadata = flag.metadata ?? {};
-    this.known.set(key, { kind: 'boolean', metadata: Object.keys(metadata).length === 0 ? NO_METADATA : Object.freeze({ ...metadata }) });
+    const metadata = flag?.metadata;
+    if (metadata === undefined || Object.keys(metadata).length === 0) this.flagMetadata.delete(key);
+    else this.flagMetadata.set(key, Object.freeze({ ...metadata }));
   }
 
   /**
@@ -177,30 +168,30 @@ export class PhasegateProvider implements Provider {
     this.retryTimer = undefined;
     this.forwarding?.detach();
     this.forwarding = undefined;
-    this.known.clear();
+    this.flagMetadata.clear();
   }
 
   /** Resolves a boolean flag. */
   async resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: OpenFeatureContext): Promise<ResolutionDetails<boolean>> {
-    return this.resolve(flagKey, defaultValue, context, 'boolean');
+    return this.resolve(flagKey, defaultValue, context);
   }
 
   /** Resolves a string flag. */
   async resolveStringEvaluation(flagKey: string, defaultValue: string, context: OpenFeatureContext): Promise<ResolutionDetails<string>> {
-    return this.resolve(flagKey, defaultValue, context, 'string');
+    return this.resolve(flagKey, defaultValue, context);
   }
 
   /** Resolves a number flag (integers and floats alike). */
   async resolveNumberEvaluation(flagKey: string, defaultValue: number, context: OpenFeatureContext): Promise<ResolutionDetails<number>> {
-    return this.resolve(flagKey, defaultValue, context, 'number');
+    return this.resolve(flagKey, defaultValue, context);
   }
 
   /** Resolves a JSON flag. */
   async resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T, context: OpenFeatureContext): Promise<ResolutionDetails<T>> {
-    return this.resolve(flagKey, defaultValue, context, 'object');
+    return this.resolve(flagKey, defaultValue, context);
   }
 
-  private resolve<T>(flagKey: string, fallback: T, context: OpenFeatureContext, kind: ValueKind): ResolutionDetails<T> {
+  private resolve<T extends FlagValue>(flagKey: string, fallback: T, context: OpenFeatureContext): ResolutionDetails<T> {
     const gate = this.gate;
     if (gate === undefined) {
       return this.failure !== undefined
@@ -208,31 +199,26 @@ export class PhasegateProvider implements Provider {
         : failed(fallback, ErrorCode.PROVIDER_NOT_READY, 'phasegate client is not created yet');
     }
     try {
-      const known = this.known.get(flagKey);
-      if (known !== undefined && known.kind !== kind) {
-        return failed(fallback, ErrorCode.TYPE_MISMATCH, `phasegate flag '${flagKey}' is a ${known.kind}; it was requested as a ${kind}`, known.metadata);
+      // With a fallback, phasegate checks the flag exists (FLAG_NOT_FOUND), then that its value
+      // type is the fallback's (TYPE_MISMATCH), before evaluating: a wrong-type request counts
+      // no exposure.
+      const result = gate.evaluate(flagKey, toPhasegateContext(context ?? {}), fallback);
+      const errorCode = result.errorCode;
+      if (errorCode !== undefined) {
+        const metadata = errorCode === 'FLAG_NOT_FOUND' ? NO_METADATA : this.metadataOf(flagKey, result);
+        return failed(fallback, ERROR_CODES.get(errorCode) ?? ErrorCode.GENERAL, result.errorMessage ?? `phasegate: ${errorCode} for flag '${flagKey}'`, metadata);
       }
-      const result = gate.evaluate(flagKey, toPhasegateContext(context ?? {}));
-      if (result.reason === 'FLAG_NOT_FOUND') return failed(fallback, ErrorCode.FLAG_NOT_FOUND, `no phasegate flag '${flagKey}'`);
-      // Not known yet (an override, or a change whose event is still on its way): booleans only.
-      if (kind !== 'boolean') {
-        return failed(fallback, ErrorCode.TYPE_MISMATCH, `phasegate flag '${flagKey}' is a boolean; it was requested as a ${kind}`, this.metadataOf(flagKey, result));
-      }
-      const mapped = openFeatureReasonOf(result.reason);
-      if (mapped.errorCode !== undefined) {
-        return failed(fallback, mapped.errorCode, result.errorMessage ?? `phasegate: ${result.reason} for flag '${flagKey}'`, this.metadataOf(flagKey, result));
-      }
-      if (mapped.reason === StandardResolutionReasons.DISABLED) {
-        return { value: fallback, reason: mapped.reason, flagMetadata: this.metadataOf(flagKey, result) };
-      }
-      return { value: result.enabled as T, variant: result.enabled ? 'on' : 'off', reason: mapped.reason, flagMetadata: this.metadataOf(flagKey, result) };
+      const reason = result.variantReason ?? openFeatureReasonOf(result.reason).reason;
+      // Disabled (or deprecated): the caller's fallback, as OpenFeature specifies for DISABLED.
+      if (reason === StandardResolutionReasons.DISABLED) return { value: fallback, reason, flagMetadata: this.metadataOf(flagKey, result) };
+      return { value: result.value as T, variant: result.variant, reason, flagMetadata: this.metadataOf(flagKey, result) };
     } catch (error) {
       return failed(fallback, ErrorCode.GENERAL, error instanceof Error ? error.message : String(error));
     }
   }
 
   private metadataOf(flagKey: string, result: EvaluationResult): FlagMetadata {
-    const own = this.known.get(flagKey)?.metadata ?? NO_METADATA;
+    const own = this.flagMetadata.get(flagKey) ?? NO_METADATA;
     return this.diagnostics ? { ...own, ...diagnosticsOf(result) } : own;
   }
 }

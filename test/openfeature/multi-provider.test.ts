@@ -33,7 +33,7 @@ describe("PhasegateProvider inside OpenFeature's MultiProvider", () => {
     // Any other error stops the first-match strategy: phasegate's error stands (wrapped by the multi-provider).
     const mismatch = await client.getStringDetails('checkout', 'x');
     expect(mismatch).toMatchObject({ value: 'x', reason: 'ERROR' });
-    expect(mismatch.errorMessage).toContain("phasegate flag 'checkout' is a boolean; it was requested as a string");
+    expect(mismatch.errorMessage).toContain("flag 'checkout' serves boolean values, but the fallback given is a string");
     gate.detach();
   });
 

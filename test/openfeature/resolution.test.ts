@@ -133,3 +133,69 @@ describe('PhasegateProvider errors and disabled flags', () => {
     expect(toPhasegateContext({ targetingKey: '', accessLevel: 'gold', ring: 3 })).toEqual({ attributes: {} });
   });
 });
+
+describe('PhasegateProvider typed values', () => {
+  async function typedGate(): Promise<Phasegate> {
+    const gate = await createPhasegate({ store: new MemoryStore() });
+    await gate.flags.create({
+      key: 'theme',
+      state: 'enabled',
+      valueType: 'string',
+      variants: [
+        { name: 'blue', value: '#00f' },
+        { name: 'red', value: '#f00' },
+        { name: 'green', value: '#0f0' },
+      ],
+      offVariant: 'blue',
+      fallthrough: { type: 'split', weights: [{ variant: 'blue', weight: 33_334 }, { variant: 'red', weight: 33_333 }, { variant: 'green', weight: 33_333 }] },
+      targets: [{ variant: 'green', users: ['ada'] }],
+      rules: [{ id: 'de', conditions: [{ attribute: 'country', operator: 'IN', values: ['DE'] }], serve: { type: 'variant', variant: 'red' } }],
+      metadata: { owner: 'design' },
+    });
+    await gate.flags.create({ key: 'limit', state: 'enabled', valueType: 'number', variants: [{ name: 'low', value: 10 }, { name: 'high', value: 2.5e3 }], offVariant: 'low', fallthrough: { type: 'variant', variant: 'high' } });
+    await gate.flags.create({ key: 'layout', state: 'disabled', valueType: 'json', variants: [{ name: 'grid', value: { columns: 3, dense: true } }], offVariant: 'grid', fallthrough: { type: 'variant', variant: 'grid' } });
+    await gate.flags.create({ key: 'config', state: 'enabled', valueType: 'json', variants: [{ name: 'v1', value: { retries: 3, hosts: ['a', 'b'] } }], offVariant: 'v1', fallthrough: { type: 'variant', variant: 'v1' } });
+    return gate;
+  }
+
+  it('resolves string, number and object flags with their variant and the reason that chose it', async () => {
+    const gate = await typedGate();
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    const client = OpenFeature.getClient();
+    const colours = new Map([['blue', '#00f'], ['red', '#f00'], ['green', '#0f0']]);
+    const split = await client.getStringDetails('theme', 'x', { targetingKey: 'u-7' });
+    expect(split).toMatchObject({ reason: 'SPLIT', flagMetadata: { owner: 'design' } });
+    expect(colours.get(split.variant!)).toBe(split.value);
+    expect(split.value).toBe(gate.getValue('theme', { userId: 'u-7' }, 'x'));
+    expect(await client.getStringDetails('theme', 'x', { targetingKey: 'ada' })).toMatchObject({ value: '#0f0', variant: 'green', reason: 'TARGETING_MATCH' });
+    expect(await client.getStringDetails('theme', 'x', { targetingKey: 'u-7', country: 'DE' })).toMatchObject({ value: '#f00', variant: 'red', reason: 'TARGETING_MATCH' });
+    expect(await client.getStringDetails('theme', 'x', {})).toMatchObject({ value: 'x', reason: 'ERROR', errorCode: ErrorCode.TARGETING_KEY_MISSING });
+    expect(await client.getNumberDetails('limit', 1)).toMatchObject({ value: 2500, variant: 'high', reason: 'STATIC' });
+    expect(await client.getObjectDetails('config', {})).toMatchObject({ value: { retries: 3, hosts: ['a', 'b'] }, variant: 'v1', reason: 'STATIC' });
+    expect(await client.getObjectDetails('layout', { fallback: true })).toMatchObject({ value: { fallback: true }, reason: 'DISABLED' });
+  });
+
+  it('a three-way split reaches every variant in about its share of users', async () => {
+    const gate = await typedGate();
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    const client = OpenFeature.getClient();
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const details = await client.getStringDetails('theme', 'x', { targetingKey: `user-${i}` });
+      counts.set(details.variant!, (counts.get(details.variant!) ?? 0) + 1);
+    }
+    for (const variant of ['blue', 'red', 'green']) expect(counts.get(variant)).toBeGreaterThan(850);
+  });
+
+  it('answers TYPE_MISMATCH with the fallback for every wrong pairing, FLAG_NOT_FOUND first for a missing key', async () => {
+    const gate = await typedGate();
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    const client = OpenFeature.getClient();
+    expect(await client.getBooleanDetails('theme', true)).toMatchObject({ value: true, errorCode: ErrorCode.TYPE_MISMATCH, flagMetadata: { owner: 'design' } });
+    expect(await client.getNumberDetails('theme', 3)).toMatchObject({ value: 3, errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(await client.getStringDetails('limit', 'x')).toMatchObject({ value: 'x', errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(await client.getObjectDetails('limit', [1])).toMatchObject({ value: [1], errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(await client.getStringDetails('config', 'x')).toMatchObject({ value: 'x', errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(await client.getNumberDetails('nope', 3)).toMatchObject({ value: 3, errorCode: ErrorCode.FLAG_NOT_FOUND });
+  });
+});
