@@ -41,9 +41,8 @@ export async function gatherOverview(gate: Phasegate): Promise<Overview> {
     currentVersion: await gate.releases.currentVersion(),
     releases,
     earlyAccess: await gate.earlyAccess.stats(),
-    // `--at T` looks back in time: what was recorded after T is not shown as if it had happened.
-    alerts: (await gate.analytics.alerts(200)).filter((alert) => alert.at <= now),
-    series: (await gate.analytics.series()).map((series) => ({ ...series, recent: series.recent.filter((point) => point.at <= now) })),
+    alerts: await gate.analytics.alerts(200),
+    series: await gate.analytics.series(),
     thresholds: gate.analytics.thresholds(),
   };
 }
