@@ -119,7 +119,8 @@ export class PhasegateProvider implements Provider {
   }
 
   /**
-   * Resolves once the client exists and has loaded its flags; the SDK then reports READY.
+   * Resolves once the client exists and has loaded its flags; the SDK then reports READY. A
+   * provider closed by the SDK and set again starts following its client again.
    * Throws `ProviderFatalError` when the client could not be created, and a `GeneralError`
    * (status ERROR) when its first load failed.
    */
@@ -129,6 +130,11 @@ export class PhasegateProvider implements Provider {
       gate = await this.pending;
     } catch (error) {
       throw new ProviderFatalError(`phasegate client could not be created: ${(error as Error).message}`, { cause: error });
+    }
+    // Set up again after `onClose` (the SDK initializes a provider each time it is set).
+    if (this.closed || this.forwarding === undefined) {
+      this.closed = false;
+      this.attach(gate);
     }
     try {
       await gate.ready;

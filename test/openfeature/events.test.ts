@@ -1,4 +1,4 @@
-import { OpenFeature, ProviderEvents, type EventDetails } from '@openfeature/server-sdk';
+import { InMemoryProvider, OpenFeature, ProviderEvents, type EventDetails } from '@openfeature/server-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, createPhasegate } from '../../src/index.js';
 import { PhasegateProvider } from '../../src/openfeature/index.js';
@@ -127,19 +127,27 @@ describe('PhasegateProvider life cycle', () => {
     source.detach();
   });
 
-  it('stops forwarding events when closed', async () => {
+  it('stops forwarding events when replaced, and follows its client again when set again', async () => {
     const gate = await createPhasegate({ store: new MemoryStore() });
     const provider = new PhasegateProvider(gate);
-    const seen: unknown[] = [];
-    provider.events.addHandler(ProviderEvents.ConfigurationChanged, (details) => void seen.push(details));
-    await OpenFeature.setProviderAndWait('closing', provider);
+    const changed = record('swapping', ProviderEvents.ConfigurationChanged);
+    await OpenFeature.setProviderAndWait('swapping', provider);
     await gate.flags.create({ key: 'a', state: 'enabled' });
-    await expect.poll(() => seen.length).toBe(1);
-    await OpenFeature.close();
+    await expect.poll(() => changed.length).toBe(1);
+
+    // Replaced by another provider, the SDK closes it: phasegate's events stop reaching anyone.
+    await OpenFeature.setProviderAndWait('swapping', new InMemoryProvider({}));
+    await expect.poll(() => gate.events.listenerCount('flag:changed')).toBe(0);
     await gate.flags.create({ key: 'b', state: 'enabled' });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(seen).toHaveLength(1);
-    expect(gate.events.listenerCount('flag:changed')).toBe(0);
+    expect(changed).toHaveLength(1);
+
+    // Set again, the SDK initializes it anew and it follows its client again.
+    await OpenFeature.setProviderAndWait('swapping', provider);
+    expect(gate.events.listenerCount('flag:changed')).toBe(1);
+    await gate.flags.update('b', { metadata: { owner: 'x' } });
+    await expect.poll(() => changed.map((event) => event.flagsChanged)).toEqual([['a'], ['b']]);
+    expect((await OpenFeature.getClient('swapping').getBooleanDetails('b', false)).flagMetadata).toStrictEqual({ owner: 'x' });
     gate.detach();
   });
 });
