@@ -434,6 +434,55 @@ export const cases = {
       return { evaluate: (targetingKey) => client.getBooleanValue(FLAG, false, { targetingKey }) };
     },
   },
+  'openfeature no-op string (ceiling)': {
+    label: 'OpenFeature getStringValue, no-op provider (the SDK alone)',
+    kind: 'openfeature',
+    async: true,
+    expected: 0,
+    setup: async () => {
+      const { OpenFeature } = await import('@openfeature/server-sdk');
+      // Answers the fallback: what remains is the SDK's own cost per string call.
+      const provider = {
+        metadata: { name: 'constant-string' },
+        runsOn: 'server',
+        resolveBooleanEvaluation: async (_, value) => ({ value }),
+        resolveStringEvaluation: async (_, value) => ({ value, reason: 'STATIC' }),
+        resolveNumberEvaluation: async (_, value) => ({ value }),
+        resolveObjectEvaluation: async (_, value) => ({ value }),
+      };
+      await OpenFeature.setProviderAndWait('constant-string', provider);
+      const client = OpenFeature.getClient('constant-string');
+      return { evaluate: async (targetingKey) => (await client.getStringValue(FLAG, 'none', { targetingKey })) === 'first' };
+    },
+  },
+  'openfeature phasegate string': {
+    label: 'OpenFeature getStringValue, PhasegateProvider, 3-way split',
+    kind: 'openfeature',
+    async: true,
+    // A third of the users get the first variant.
+    expected: 1 / 3,
+    setup: async () => {
+      const { OpenFeature } = await import('@openfeature/server-sdk');
+      const { createPhasegate, MemoryStore } = await import('../dist/index.js');
+      const { PhasegateProvider } = await import('../dist/openfeature/index.js');
+      const gate = await createPhasegate({ store: new MemoryStore(), trackExposure: false });
+      await gate.flags.create({
+        key: FLAG,
+        state: 'enabled',
+        valueType: 'string',
+        variants: [
+          { name: 'first', value: 'first' },
+          { name: 'second', value: 'second' },
+          { name: 'third', value: 'third' },
+        ],
+        offVariant: 'first',
+        fallthrough: { type: 'split', weights: [{ variant: 'first', weight: 33_334 }, { variant: 'second', weight: 33_333 }, { variant: 'third', weight: 33_333 }] },
+      });
+      await OpenFeature.setProviderAndWait('phasegate-string', new PhasegateProvider(gate));
+      const client = OpenFeature.getClient('phasegate-string');
+      return { evaluate: async (targetingKey) => (await client.getStringValue(FLAG, 'none', { targetingKey })) === 'first' };
+    },
+  },
   'openfeature phasegate': {
     label: 'OpenFeature getBooleanValue, PhasegateProvider',
     kind: 'openfeature',

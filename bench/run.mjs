@@ -82,6 +82,9 @@ if (by('openfeature phasegate') && by('openfeature no-op (ceiling)')) {
     targets.push(['context, not a target: PhasegateProvider × OpenFeature in-memory provider', ratio(by('openfeature phasegate'), by('openfeature in-memory')), null]);
   }
 }
+if (by('openfeature phasegate string') && by('openfeature no-op string (ceiling)')) {
+  targets.push(['OpenFeature: PhasegateProvider getStringValue (3-way split) ≥ 0.9 × a no-op provider', ratio(by('openfeature phasegate string'), by('openfeature no-op string (ceiling)')), 0.9]);
+}
 
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const rows = results
