@@ -45,7 +45,7 @@ describe('phasegate flag … with variants', () => {
     const html = readFileSync(join(cwd, 'dash.html'), 'utf8');
     expect(html).toContain('<h2>Flags with variants</h2>');
     expect(html).toContain('blue = &quot;#00f&quot;');
-  }, 120_000);
+  }, 300_000);
 
   it('reads values by type, and refuses bad variants and splits with a usage error naming the option', async () => {
     const cwd = scratch();
@@ -64,7 +64,7 @@ describe('phasegate flag … with variants', () => {
     // `flag set --variant` reads values as the stored flag's type.
     expect(await phasegate(cwd, ['flag', 'set', 'limits', '--variant', 'small={"items":5}', '--variant', 'big={"items":50}'])).toMatchObject({ code: 0 });
     expect(JSON.parse((await phasegate(cwd, ['flag', 'show', 'limits', '--json'])).stdout).variants[1]).toEqual({ name: 'big', value: { items: 50 } });
-  }, 120_000);
+  }, 300_000);
 });
 
 /** Type-checks `files` (name → source) beside `declarations`, `phasegate` mapped to src; diagnostics by file. */
@@ -131,7 +131,7 @@ describe('phasegate typegen', () => {
     expect(checked.get('wrong-key.ts')?.join('\n')).toMatch(/'"checkout-thme"' is not assignable to parameter of type 'keyof PhasegateFlags'/);
     expect(checked.get('wrong-type.ts')?.join('\n')).toMatch(/Argument of type '(string|"many")' is not assignable to parameter of type 'number'/);
     expect(checked.get('wrong-variant-key.ts')).toHaveLength(1);
-  }, 180_000);
+  }, 300_000);
 
   it('without the declaration any key works and the value is typed by the fallback', () => {
     const directory = scratch();
@@ -143,5 +143,5 @@ describe('phasegate typegen', () => {
   void [theme, count, wrong];`),
     });
     expect(checked.get('free.ts')).toBeUndefined();
-  }, 180_000);
+  }, 300_000);
 });
