@@ -1,6 +1,7 @@
 import type { Release } from '../releases/model.js';
 import { describeComparison } from './metric-commands.js';
 import type { Overview } from './overview.js';
+import { describeFallthrough, showValue } from './variant-syntax.js';
 
 const WIDTH = 640;
 const HEIGHT = 220;
@@ -8,6 +9,20 @@ const PAD = { left: 48, right: 16, top: 28, bottom: 32 };
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** The flags with variants: type, values, what they serve when on (a variant or a split) and off. */
+function variantSection(overview: Overview): string {
+  const flags = overview.flags.filter((flag) => flag.variants !== undefined);
+  if (flags.length === 0) return '';
+  const rows = flags.map(
+    (flag) =>
+      `<tr><td>${escape(flag.key)}</td><td>${escape(flag.state)}</td><td>${escape(flag.valueType ?? 'boolean')}</td><td>${flag.variants!.map((variant) => escape(`${variant.name} = ${showValue(variant.value)}`)).join('<br>')}</td><td>${escape(describeFallthrough(flag.fallthrough))}</td><td>${escape(flag.offVariant ?? '-')}</td></tr>`,
+  );
+  return `<h2>Flags with variants</h2>
+<table><tr><th>flag</th><th>state</th><th>type</th><th>variants</th><th>serves when on</th><th>when off</th></tr>
+${rows.join('\n')}
+</table>`;
 }
 
 interface Scale {
@@ -202,6 +217,7 @@ ${overview.segments
   .map(({ segment, usedBy }) => `<tr><td>${escape(segment.key)}</td><td>${segment.conditions.map((c) => escape(`${c.attribute} ${c.negate ? 'not ' : ''}${c.operator} ${c.values.join(', ')}`)).join('<br>')}</td><td>${escape(usedBy.join(', ') || '-')}</td></tr>`)
   .join('\n')}
 </table>` : ''}
+${variantSection(overview)}
 </body>
 </html>
 `;

@@ -610,7 +610,8 @@ export function explainEvaluation(result: EvaluationResult): string {
       : '';
   const detail = (result.reason === 'INVALID_CONTEXT' || result.reason === 'ERROR') && result.errorMessage ? `: ${result.errorMessage}` : '';
   const why = `${REASON_INFO[result.reason]?.explain ?? 'unknown reason'}${detail}${targetingClause(result)}`;
-  return `${result.flagKey} is ${onOff}: ${why}${where} [${result.reason}]`;
+  const served = result.valueType !== undefined && result.valueType !== 'boolean' && result.variant !== undefined ? `; serves variant '${result.variant}'` : '';
+  return `${result.flagKey} is ${onOff}: ${why}${where}${served} [${result.reason}]`;
 }
 
 /** The words `explainEvaluation` adds for rules, prerequisites and `bucketBy`. */
