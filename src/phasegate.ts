@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from './clock.js';
 import { ValidationError, toError } from './errors.js';
 import { eventPort } from './event-port.js';

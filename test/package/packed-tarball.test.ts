@@ -193,7 +193,7 @@ describe('the published package', () => {
       engines: { node: string };
     };
     expect(pkg.sideEffects).toBe(false);
-    expect(pkg.engines.node).toBe('>=20');
+    expect(pkg.engines.node).toBe('>=20.16');
     for (const entry of Object.values(pkg.exports).filter((value) => typeof value === 'object')) {
       for (const path of [entry.import.types, entry.require.types]) {
         expect(readdirSync(join(project, 'node_modules', 'phasegate', path, '..'))).toContain(path.split('/').pop());
