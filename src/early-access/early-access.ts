@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import semver from 'semver';
+import semver from '../semver.js';
 import * as z from 'zod';
 import { AlreadyExistsError, ConflictError, FlagOwnedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { EventPort } from '../event-port.js';

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import semver from '../semver.js';
 import * as z from 'zod';
 import { Duration } from '../clock.js';
 import { keySchema } from '../flags/model.js';

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import semver from '../semver.js';
 import type { Clock } from '../clock.js';
 import * as z from 'zod';
 import { FlagOwnedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';

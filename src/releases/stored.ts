@@ -1,4 +1,4 @@
-import semver from 'semver';
+import semver from '../semver.js';
 import * as z from 'zod';
 import type { StoredRecord } from '../storage/store.js';
 import { storedRecordParser } from '../validation.js';

@@ -1,5 +1,5 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -92,8 +92,8 @@ describe('the main entry at the edge', () => {
    * and 30 kB for the client: reaching them needs the flag schemas out of the evaluation path.
    */
   it.each([
-    ['evaluateFlag alone', EVALUATOR, 52_000],
-    ['the client with MemoryStore and a bootstrap snapshot', CLIENT, 90_000],
+    ['evaluateFlag alone', EVALUATOR, 47_000],
+    ['the client with MemoryStore and a bootstrap snapshot', CLIENT, 85_000],
   ])('%s stays within its gzip budget for the browser', async (_name, source, budget) => {
     const result = await bundle(source, 'browser');
     expect(result.gzip).toBeLessThanOrEqual(budget);
@@ -103,4 +103,15 @@ describe('the main entry at the edge', () => {
     const client = await bundle(CLIENT, 'browser');
     expect(client.inputs.filter((path) => /zod\/v4\/(locales\/(?!en\.js)|classic\/from-json-schema)/.test(path))).toEqual([]);
   }, 120_000);
+
+  it("src imports zod as a namespace and semver one function at a time (what keeps the bundles and Node's import small)", () => {
+    const src = join(root, 'src');
+    const offenders: string[] = [];
+    for (const file of readdirSync(src, { recursive: true }).map(String).filter((path) => path.endsWith('.ts'))) {
+      const text = readFileSync(join(src, file), 'utf8');
+      if (/^import \{[^}]*\} from 'zod';/m.test(text) || /^import \w+ from 'zod';/m.test(text)) offenders.push(`${file}: import * as z from 'zod'`);
+      if (/from 'semver';/.test(text)) offenders.push(`${file}: import from src/semver.ts`);
+    }
+    expect(offenders.map((line) => relative(src, join(src, line)))).toEqual([]);
+  });
 });
