@@ -2,6 +2,7 @@ import type { FSWatcher } from 'node:fs';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
 import { nodeBuiltin } from '../runtime.js';
 import { assertNoPollutingKeys } from '../validation.js';
+import { makeDirectories } from './directories.js';
 import { compareKeys } from './keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
@@ -10,7 +11,7 @@ import { nextVersion, parseStoredVersion } from './versions.js';
 // The file system from the host at run time (src/runtime.ts): the main entry imports no `node:`
 // module, so it bundles for browsers and edge runtimes; there, using FileStore throws StoreError.
 const { readdirSync, watch } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'FileStore');
-const { link, mkdir, open, readFile, readdir, rm, stat, unlink } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'FileStore');
+const { link, open, readFile, readdir, rm, stat, unlink } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'FileStore');
 const { join, resolve } = nodeBuiltin<typeof import('node:path')>('node:path', 'FileStore');
 
 const FORMAT = 'phasegate-store';
@@ -226,7 +227,7 @@ export class FileStore implements Store {
 
   /** Creates the directory (0700) and, once per store, removes what dead writers left behind. */
   private ensureDirectory(): Promise<void> {
-    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => this.cleanOnce());
+    this.ready ??= makeDirectories(this.directory, 0o700).then(() => this.cleanOnce());
     return this.ready;
   }
 
