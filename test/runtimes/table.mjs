@@ -142,6 +142,10 @@ export async function answers(phasegate) {
       ]);
     }
   }
+  // An audited write with its actor and reason: they reach the audit log through
+  // AsyncLocalStorage where the runtime has one (see docs/edge.md for the others).
+  await gate.flags.update('never', { description: 'kill switch' }, { by: 'dana', reason: 'audit check' });
+  const audit = (await gate.audit.list({ key: 'never' })).map((entry) => [entry.actor, entry.action, entry.reason ?? null]);
   await gate.earlyAccess.createFeature({ key: 'editor', level: 'beta' });
   const member = await gate.earlyAccess.enroll({ userId: 'm-1', email: 'Ada@Example.com', level: 'beta' });
   const exposure = gate.exposureCounts()['new-checkout'];
@@ -154,6 +158,7 @@ export async function answers(phasegate) {
     emailHash: member.emailHash,
     signature: phasegate.webhookSignature('whsec-test', 1767225600, '{"event":"release.rolledBack","version":"2.0.0"}'),
     hashVersion: phasegate.HASH_VERSION,
+    audit,
   };
   await edge.close();
   await gate.close();
