@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from './clock.js';
 import { TypeMismatchError, ValidationError, toError } from './errors.js';
 import { eventPort } from './event-port.js';
@@ -46,6 +46,16 @@ export interface FlagSnapshotData {
 }
 
 const snapshotDataSchema = z.strictObject({ flags: z.array(flagSchema), segments: z.array(segmentSchema).optional() });
+
+/** One flag's answers in a client since it started: see {@link Phasegate.exposureCounts}. */
+export interface ExposureCount {
+  /** Evaluations that answered on. */
+  readonly on: number;
+  /** Evaluations that answered off. */
+  readonly off: number;
+  /** Evaluations whose context had a user id that was not text (`null`, a number, ...). */
+  readonly invalid: number;
+}
 
 /** Every domain collection and the validator of its records (flags are validated by the repository). */
 const RECORD_VALIDATORS: ReadonlyMap<string, RecordValidator> = new Map<string, RecordValidator>([
@@ -407,6 +417,24 @@ export class Phasegate {
   /** @internal Exposure counters by flag key, for the analytics module. */
   exposureCounters(): ReadonlyMap<string, ExposureCounter> {
     return this.repository.exposureCounters();
+  }
+
+  /**
+   * How often each flag answered on and off in this client since it started, by flag key
+   * (`invalid`: answers for a context whose user id was not text). A copy, for hosts that count
+   * elsewhere: an edge function hands these to its platform after the response (docs/edge.md).
+   *
+   * @example
+   * ```ts
+   * const counts = gate.exposureCounts();
+   * counts['new-checkout']; // { on: 12, off: 88, invalid: 0 }
+   * ```
+   */
+  exposureCounts(): Record<string, ExposureCount> {
+    // Null prototype: flag keys are the user's and may be `__proto__` or `constructor`.
+    const counts = Object.create(null) as Record<string, ExposureCount>;
+    for (const [key, counter] of this.repository.exposureCounters()) counts[key] = { on: counter.on, off: counter.off, invalid: counter.invalid };
+    return counts;
   }
 
   /**

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
+import { randomHex } from '../runtime.js';
 import type { Store, StoredRecord } from '../storage/store.js';
 import { parseWith } from '../validation.js';
 import { diffRecords, type AuditChange } from './diff.js';
@@ -87,7 +87,7 @@ const queryLimit = (limit: number | undefined) => Math.max(1, Math.min(1000, Mat
 
 /** Time-ordered key: base-36 time, then a per-process sequence and random tail so writers never collide. */
 function entryId(at: number, sequence: number): string {
-  return `${at.toString(36).padStart(9, '0')}-${(sequence % 1_679_616).toString(36).padStart(4, '0')}-${randomBytes(3).toString('hex')}`;
+  return `${at.toString(36).padStart(9, '0')}-${(sequence % 1_679_616).toString(36).padStart(4, '0')}-${randomHex(3)}`;
 }
 
 /** The key prefix shared by every entry at or after `at`. */

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { toError } from '../errors.js';
+import { asyncContext } from '../runtime.js';
 import type { WriteOptions } from '../contracts.js';
 import type { ListOptions, Store, StoreEvent, StoredRecord } from '../storage/store.js';
 import type { AuditLog } from './audit-log.js';
@@ -21,7 +21,8 @@ interface WriteContext {
  */
 export const AUDITED_COLLECTIONS: ReadonlySet<string> = new Set(['flags', 'releases', 'early-access-users', 'early-access-features', 'meta']);
 
-const writes = new AsyncLocalStorage<WriteContext>();
+// AsyncLocalStorage where the runtime has it (see src/runtime.ts for the others).
+const writes = asyncContext<WriteContext>();
 
 const slot = (collection: string, key: string) => `${collection}\u0000${key}`;
 

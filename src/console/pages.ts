@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { evaluateFlag, explainEvaluation } from '../flags/evaluate.js';
 import { ACCESS_LEVELS, FLAG_STATES, type AccessLevel, type EvaluationContext, type Flag } from '../flags/model.js';

@@ -1,7 +1,6 @@
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { link, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import type { FSWatcher } from 'node:fs';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
+import { nodeBuiltin } from '../runtime.js';
 import { assertNoPollutingKeys } from '../validation.js';
 import { makeDirectories } from './directories.js';
 import { compareKeys } from './keys.js';
@@ -9,6 +8,12 @@ import { SortedKeys } from './sorted-keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 import { nextVersion, parseStoredVersion } from './versions.js';
+
+// The file system from the host at run time (src/runtime.ts): the main entry imports no `node:`
+// module, so it bundles for browsers and edge runtimes; there, using FileStore throws StoreError.
+const { readdirSync, watch } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'FileStore');
+const { link, open, readFile, readdir, rm, stat, unlink } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'FileStore');
+const { join, resolve } = nodeBuiltin<typeof import('node:path')>('node:path', 'FileStore');
 
 const FORMAT = 'phasegate-store';
 const FORMAT_VERSION = 2;

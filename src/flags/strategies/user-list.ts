@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { INVALID_FIELD, readUserId } from '../context.js';
 import { userIdSchema } from '../fields.js';
 import { defineStrategy } from './strategy.js';
