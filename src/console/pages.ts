@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { evaluateFlag, explainEvaluation } from '../flags/evaluate.js';
+import { evaluateFlag, explainEvaluation, targetingEnvironment } from '../flags/evaluate.js';
 import { ACCESS_LEVELS, FLAG_STATES, type AccessLevel, type EvaluationContext, type Flag } from '../flags/model.js';
 import { MEMBER_STATUSES } from '../early-access/model.js';
 import { progressOf } from '../releases/releases.js';
@@ -125,7 +125,7 @@ export function explorerContext(query: URLSearchParams): { context: EvaluationCo
   return { context };
 }
 
-function explorer(ctx: PageContext, flag: Flag): SafeHtml {
+function explorer(ctx: PageContext, gate: PageSources['gate'], flag: Flag): SafeHtml {
   const asked = explorerContext(ctx.query);
   const value = (name: string) => ctx.query.get(name) ?? '';
   const form = html`<form class="explorer" method="get" action="${ctx.base}/flags/${encode(flag.key)}"><input type="hidden" name="explore" value="1"><label>User id<input name="userId" value="${value('userId')}" maxlength="256"></label><label>Ring<input name="ring" value="${value('ring')}" placeholder="production" maxlength="100"></label><label>Access level<select name="accessLevel"><option value="">none</option>${ACCESS_LEVELS.map(
@@ -133,12 +133,21 @@ function explorer(ctx: PageContext, flag: Flag): SafeHtml {
   )}</select></label><label>Early-access features<input name="features" value="${value('features')}" placeholder="a,b"></label><label>Attributes (JSON)<input name="attributes" value="${value('attributes')}" placeholder="{&quot;plan&quot;:&quot;pro&quot;}"></label><button type="submit">Evaluate</button></form>`;
   if (!asked) return html`${form}<p class="muted">Enter a context to see the answer and why.</p>`;
   if (asked.error) return html`${form}<p class="notice error" data-explorer-error>${asked.error}</p>`;
-  // The pure evaluator on this client's snapshot: the same answer gate.evaluate gives, without
-  // counting the lookup as an exposure of a real user.
-  const result = evaluateFlag(flag, asked.context, ctx.now);
-  const steps = explorerSteps(flag, asked.context, result);
+  // The pure evaluator on this client's snapshot (its flags for prerequisites, its segments for
+  // rules): the same answer gate.evaluate gives, without counting the lookup as an exposure.
+  const snapshot = gate.snapshotData();
+  const environment = targetingEnvironment(snapshot);
+  const result = evaluateFlag(flag, asked.context, ctx.now, environment);
+  const byKey = new Map(snapshot.flags.map((f) => [f.key, f]));
+  const steps = explorerSteps(flag, asked.context, result, {
+    prerequisite: (key) => {
+      const other = byKey.get(key);
+      return other === undefined ? undefined : evaluateFlag(other, asked.context, ctx.now, environment);
+    },
+  });
   return html`${form}<div id="explorer-result" data-enabled="${String(result.enabled)}" data-reason="${result.reason}"${result.bucket !== undefined ? html` data-bucket="${result.bucket}"` : null}><p><strong class="${result.enabled ? 'on' : 'off'}">${result.enabled ? 'ON' : 'OFF'}</strong> · <code>${result.reason}</code> · ${explainEvaluation(result)}</p><table><thead><tr><th>check</th><th>detail</th><th>outcome</th></tr></thead><tbody>${steps.map(
-    (step) => html`<tr data-step="${step.check}" data-outcome="${step.outcome}"><td>${step.check}</td><td class="pre">${step.detail}</td><td>${step.outcome}</td></tr>`,
+    (step) =>
+      html`<tr data-step="${step.check}"${step.name === undefined ? null : html` data-name="${step.name}"`} data-outcome="${step.outcome}"><td>${step.check}${step.name === undefined ? null : html` <code>${step.name}</code>`}</td><td class="pre">${step.detail}</td><td>${step.outcome}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -163,13 +172,13 @@ export async function flagPage(ctx: PageContext, { gate, audit }: PageSources, k
     extra: html`<label>State<select name="state">${FLAG_STATES.map((state) => html`<option${state === flag.state ? html` selected` : null}>${state}</option>`)}</select></label><label>Percentage<input name="percentage" type="number" min="0" max="100" step="0.001" value="${percentage}"${flag.strategy.type === 'percentage' ? null : html` placeholder="keeps the ${flag.strategy.type} strategy"`}></label>`,
   });
   const body = html`<h1>Flag ${flag.key}</h1>
-<section id="flag" data-live><p>${stateBadge(flag.state)} · rule: <span data-summary>${strategySummary(flag)}</span>${flag.enabledUsers.length ? ` · ${flag.enabledUsers.length} listed user(s)` : ''}${flag.accessLevel ? ` · early-access level ${flag.accessLevel}` : ''} · updated ${formatTime(flag.updatedAt)}</p>
+<section id="flag" data-live><p>${stateBadge(flag.state)} · rule: <span data-summary>${strategySummary(flag)}</span>${flag.enabledUsers.length ? ` · ${flag.enabledUsers.length} listed user(s)` : ''}${flag.prerequisites?.length ? ` · requires ${flag.prerequisites.map((p) => `${p.flag} ${p.enabled ? 'on' : 'off'}`).join(', ')}` : ''}${flag.rules?.length ? ` · ${flag.rules.length} targeting rule(s)` : ''}${flag.bucketBy ? ` · buckets by ${flag.bucketBy}` : ''}${flag.accessLevel ? ` · early-access level ${flag.accessLevel}` : ''} · updated ${formatTime(flag.updatedAt)}</p>
 <p class="pre" data-description>${flag.description || html`<span class="muted">No description.</span>`}</p>
 ${flag.tags.length ? html`<p>Tags: ${flag.tags.map((tag) => html`<span class="badge">${tag}</span> `)}</p>` : null}
 ${Object.keys(flag.metadata).length ? html`<p class="pre">Metadata: ${Object.entries(flag.metadata).map(([k, v]) => `${k}=${String(v)}`).join(', ')}</p>` : null}
 <p>Evaluations in this process: <span class="on">${adoption.evaluations.on} on</span> / <span class="off">${adoption.evaluations.off} off</span> · ${adoption.exposedUsers} users today</p></section>
 <section><h2>Change</h2>${ctx.actionsEnabled ? controls : html`<p class="muted">Read-only console.</p>`}</section>
-<section><h2>Evaluation explorer</h2>${explorer(ctx, flag)}</section>
+<section><h2>Evaluation explorer</h2>${explorer(ctx, gate, flag)}</section>
 <section id="flag-audit" data-live><h2>History</h2>${auditTable(ctx, entries)}</section>`;
   return layout(ctx, `Flag ${flag.key}`, body);
 }
