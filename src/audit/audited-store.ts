@@ -77,7 +77,8 @@ export class AuditedStore implements Store {
   async put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>> {
     if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.put(collection, key, value, expectedVersion);
     const current = await this.current(collection, key, expectedVersion);
-    const record = await this.writeAhead(collection, key, 'put', expectedVersion, current, value, () => this.inner.put(collection, key, value, expectedVersion));
+    const refused = expectedVersion === 0 ? current !== undefined : current?.version !== expectedVersion;
+    const record = await this.writeAhead(collection, key, 'put', expectedVersion, current, refused, value, () => this.inner.put(collection, key, value, expectedVersion));
     writes.getStore()?.read.set(slot(collection, key), record);
     return record;
   }
@@ -85,7 +86,8 @@ export class AuditedStore implements Store {
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
     if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.delete(collection, key, expectedVersion);
     const current = await this.current(collection, key, expectedVersion);
-    const deleted = await this.writeAhead(collection, key, 'delete', current?.version ?? expectedVersion ?? 0, current, undefined, () =>
+    const refused = current === undefined || (expectedVersion !== undefined && current.version !== expectedVersion);
+    const deleted = await this.writeAhead(collection, key, 'delete', current?.version ?? 0, current, refused, undefined, () =>
       this.inner.delete(collection, key, expectedVersion),
     );
     writes.getStore()?.read.delete(slot(collection, key));
@@ -104,6 +106,7 @@ export class AuditedStore implements Store {
     op: 'put' | 'delete',
     expectedVersion: number,
     current: StoredRecord<unknown> | undefined,
+    refused: boolean,
     after: unknown,
     write: () => Promise<R>,
   ): Promise<R> {
@@ -113,6 +116,9 @@ export class AuditedStore implements Store {
       problem ??= error;
     };
     await this.log.settleRecord(collection, key, current).catch(note);
+    // A write the record as read already refuses (a create of an existing key, a stale version)
+    // writes nothing ahead: a refused write leaves the store as it was, audit collection included.
+    if (refused) return write();
     const pending = this.log.prepare({
       actor: context?.actor ?? this.defaultActor(),
       action: context?.action ?? `${collection}.${op === 'delete' ? 'delete' : 'write'}`,
@@ -166,11 +172,11 @@ export class AuditedStore implements Store {
   }
 
   /**
-   * The record the write replaces, as the write expects it: the one it read at the expected
-   * version, else read now; `undefined` for a create.
+   * The record the write replaces: the one the write read at the expected version, else read
+   * now (a create reads too: a key that exists means the create will be refused).
    */
   private async current(collection: string, key: string, expectedVersion: number | undefined): Promise<StoredRecord<unknown> | undefined> {
-    if (expectedVersion === 0) return undefined;
+    if (expectedVersion === 0) return this.inner.get(collection, key);
     const known = writes.getStore()?.read.get(slot(collection, key));
     if (known && (expectedVersion === undefined || known.version === expectedVersion)) return known;
     return this.inner.get(collection, key);

@@ -118,6 +118,22 @@ describe('AuditedStore: entries written ahead', () => {
     expect((await log.list({ key: 'f' })).flatMap((e) => e.changes.map((c) => c.after))).not.toContain('b');
   });
 
+  it('a write the store will refuse (create of an existing key, stale version, absent delete) writes nothing, audit collection included', async () => {
+    const { inner, store } = setup();
+    await store.put('flags', 'f', { state: 'a' }, 0);
+    const auditWrites: string[] = [];
+    const put = inner.put.bind(inner);
+    inner.put = ((collection: string, key: string, value: unknown, version: number) => {
+      if (collection === AUDIT_COLLECTION) auditWrites.push(key);
+      return put(collection, key, value, version);
+    }) as typeof inner.put;
+    await expect(store.put('flags', 'f', { state: 'b' }, 0)).rejects.toThrow(/conflict|exists/i);
+    await expect(store.put('flags', 'f', { state: 'b' }, 7)).rejects.toThrow(/conflict/i);
+    await expect(store.delete('flags', 'f', 7)).rejects.toThrow(/conflict/i);
+    expect(await store.delete('flags', 'nothing-here')).toBe(false);
+    expect(auditWrites).toEqual([]);
+  });
+
   it('keeps pending entries out of the log, its listing and its pruning', async () => {
     const inner = new MemoryStore();
     const log = new AuditLog(inner, new ManualClock(), { maxEntries: 1 });
