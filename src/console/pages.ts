@@ -8,9 +8,9 @@ import type { Release } from '../releases/model.js';
 import type { Phasegate } from '../phasegate.js';
 import { Collections } from '../storage/store.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
-import { barChart, exposureChart, exposureGauge, metricChart, plannedExposure } from './charts.js';
 import { explorerSteps } from './explain.js';
-import { formatTime, html, maskEmail, round2, type SafeHtml } from './html.js';
+import { CONSOLE_FRAME, barChart, exposureChart, exposureGauge as gaugeMarkup, metricChart, plannedExposure } from '../markup/charts.js';
+import { formatTime, html, maskEmail, raw, round2, type SafeHtml } from './html.js';
 import { actionForm, layout, type PageContext } from './layout.js';
 
 /** Flags listed on the overview, at most (the rest are counted). */
@@ -69,14 +69,17 @@ export async function overviewPage(ctx: PageContext, { gate }: PageSources): Pro
     const active = progress.phase !== null && release.status !== 'released' && release.status !== 'rolled_back';
     const health = active ? await gate.analytics.health(release.version) : undefined;
     releaseRows.push(
-      html`<tr data-release="${release.version}"><td><a href="${ctx.base}/releases/${encode(release.version)}">${release.version}</a></td><td>${release.status}${progress.held ? html` <span class="badge warning" title="${progress.holdReason ?? ''}">held</span>` : null}</td><td>${progress.phase ?? '-'}</td><td>${exposureGauge(release.version, progress.exposurePercentage, planned)} ${progress.exposurePercentage}% / plan ${planned}%</td><td>${health ? html`<span class="${health.status}">${health.score} ${health.status}</span>` : '-'}</td><td class="muted">${release.hold ? `hold by ${release.hold.by}: ${release.hold.reason}` : release.rollback ? `rolled back by ${release.rollback.by}: ${release.rollback.reason}` : ''}</td></tr>`,
+      html`<tr data-release="${release.version}"><td><a href="${ctx.base}/releases/${encode(release.version)}">${release.version}</a></td><td>${release.status}${progress.held ? html` <span class="badge warning" title="${progress.holdReason ?? ''}">held</span>` : null}</td><td>${progress.phase ?? '-'}</td><td>${raw(gaugeMarkup(release.version, progress.exposurePercentage, planned))} ${progress.exposurePercentage}% / plan ${planned}%</td><td>${health ? html`<span class="${health.status}">${health.score} ${health.status}</span>` : '-'}</td><td class="muted">${release.hold ? `hold by ${release.hold.by}: ${release.hold.reason}` : release.rollback ? `rolled back by ${release.rollback.by}: ${release.rollback.reason}` : ''}</td></tr>`,
     );
   }
   const ea = await gate.earlyAccess.stats();
-  const funnel = barChart(
-    'early-access-funnel',
-    `Early access: ${ea.members.total} members by status`,
-    MEMBER_STATUSES.map((status) => [status, ea.members.byStatus[status]] as const),
+  const funnel = raw(
+    barChart(
+      CONSOLE_FRAME,
+      'early-access-funnel',
+      MEMBER_STATUSES.map((status) => ({ label: status, count: ea.members.byStatus[status] })),
+      { caption: `Early access: ${ea.members.total} members by status`, figureClass: 'chart', labelWidth: 90, top: 6, reserved: 150 },
+    ),
   );
   const since = ctx.now - gate.analytics.evaluationWindowMs;
   const alerts = (await gate.analytics.alerts(50)).filter((alert) => alert.at >= since);
@@ -209,15 +212,25 @@ export async function releasePage(ctx: PageContext, { gate, audit }: PageSources
   const charts: SafeHtml[] = [];
   for (const metric of health.metrics) {
     const observations = await gate.analytics.observations(metric.metric, { release: version });
-    charts.push(metricChart(metric.metric, observations, metric.limit, metric.bad));
+    const caption = `${metric.metric}: must stay ${metric.bad === 'above' ? 'below' : 'above'} ${metric.limit}`;
+    const empty = html`<p class="empty">No ${metric.metric} observations in the window.</p>`.value;
+    charts.push(raw(metricChart(CONSOLE_FRAME, { metric: metric.metric, observations, limit: metric.limit, bad: metric.bad }, { caption, empty, figureClass: 'chart' })));
   }
   const entries = await audit.list({ key: version, limit: 20 });
   const body = html`<h1>Release ${release.version} <span class="muted">(${release.type})</span></h1>
-<section id="release" data-live><p>${release.status}${progress.held ? html` · <span class="warning">held: ${progress.holdReason ?? ''}</span>` : null} · phase ${progress.phase ?? '-'}${progress.phaseIndex !== null ? ` (${progress.phaseIndex + 1} of ${progress.phaseCount})` : ''} · ${exposureGauge(release.version, progress.exposurePercentage, planned)} <span data-exposure="${progress.exposurePercentage}">${progress.exposurePercentage}%</span> exposed, plan ${planned}%</p>
+<section id="release" data-live><p>${release.status}${progress.held ? html` · <span class="warning">held: ${progress.holdReason ?? ''}</span>` : null} · phase ${progress.phase ?? '-'}${progress.phaseIndex !== null ? ` (${progress.phaseIndex + 1} of ${progress.phaseCount})` : ''} · ${raw(gaugeMarkup(release.version, progress.exposurePercentage, planned))} <span data-exposure="${progress.exposurePercentage}">${progress.exposurePercentage}%</span> exposed, plan ${planned}%</p>
 <p class="pre">${release.description}</p>
 <p>Features: ${release.features.length ? release.features.map((f) => html`<a href="${ctx.base}/flags/${encode(f)}">${f}</a> `) : '-'} · plan ${release.plan.phases.map((p) => `${p.name} ${p.percentage}%`).join(' → ')}</p>
 ${release.rollback ? html`<p class="critical">Rolled back ${formatTime(release.rollback.at)} by ${release.rollback.by}: ${release.rollback.reason}</p>` : null}
-<div class="grid">${exposureChart(release, ctx.now)}<div><h2>Health: <span class="${health.status}">${health.score} ${health.status}</span></h2>
+<div class="grid">${raw(
+    exposureChart(CONSOLE_FRAME, release, ctx.now, {
+      caption: `Exposure of ${release.version} against its plan`,
+      legend: 'actual',
+      markHolds: true,
+      figureClass: 'chart',
+      empty: html`<p class="empty">Release ${release.version} has not started: nothing to chart yet.</p>`.value,
+    }),
+  )}<div><h2>Health: <span class="${health.status}">${health.score} ${health.status}</span></h2>
 <table><thead><tr><th>metric</th><th>value</th><th>limit</th><th>samples</th><th>state</th></tr></thead><tbody>${health.metrics.map(
     (m) => html`<tr data-metric="${m.metric}"><td>${m.metric}</td><td>${round2(m.value)}</td><td>${m.bad === 'above' ? '≤' : '≥'} ${m.limit}</td><td>${m.samples}</td><td class="${m.severity ?? 'healthy'}">${m.severity ?? 'ok'}</td></tr>`,
   )}</tbody></table><ul>${health.recommendations.map((r) => html`<li>${r}</li>`)}</ul></div></div>
