@@ -163,14 +163,14 @@ export class Phasegate {
     auditMethods(this.flags, FLAG_WRITES, () => actor);
     auditMethods(this.releases, RELEASE_WRITES, () => actor);
     auditMethods(this.earlyAccess, EARLY_ACCESS_WRITES, () => actor);
-    // Audit entries written ahead of writes a crash interrupted are settled on start and every
-    // resync interval (src/audit/pending.ts); failures are reported, never a failed start.
+    // Audit entries written ahead of writes a crash interrupted are settled shortly after start
+    // and every resync interval (src/audit/pending.ts); failures are reported as store errors.
     const recovery =
       options.audit === false
         ? undefined
         : this.audit.recoverPeriodically(options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS, (error) => this.flagEvents.emit('store:error', { operation: 'audit', error }));
     this.stopAuditRecovery = () => recovery?.stop();
-    this.ready = Promise.all([this.repository.start(), recovery?.first]).then(() => {});
+    this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});
   }

@@ -235,8 +235,8 @@ export class AuditLog {
   }
 
   /**
-   * Runs {@link recover} now and then every `intervalMs` (jittered, never overlapping) until the
-   * returned function is called. Failures go to `onError`; the timer does not keep a process alive.
+   * Runs {@link recover} shortly after start (within 2 s) and then every `intervalMs` (jittered,
+   * never overlapping; `0` disables both) until `stop` is called. Failures go to `onError`; the timer does not keep a process alive.
    */
   recoverPeriodically(intervalMs: number, onError: (error: Error) => void): { readonly first: Promise<void>; stop(): void } {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -253,7 +253,13 @@ export class AuditLog {
       timer = setTimeout(() => void run().then(schedule), intervalMs * (0.75 + Math.random() * 0.5));
       (timer as { unref?: () => void }).unref?.();
     };
-    const first = run().then(schedule);
+    // The first run comes shortly after start rather than during it: a client's load reads only
+    // what evaluation needs, and a store that is down at start is reported once, by the load.
+    const first = new Promise<void>((resolve) => {
+      if (!(intervalMs > 0)) return resolve();
+      timer = setTimeout(() => void run().then(schedule).then(resolve), Math.min(intervalMs, 2000));
+      (timer as { unref?: () => void }).unref?.();
+    });
     return {
       first,
       stop() {

@@ -79,8 +79,9 @@ describe.each(stores)('atomic audit entries on %s (a writer SIGKILLed between th
     // Before any recovery: the change is stored, its entry is still pending.
     expect((await store.get<{ state: string }>('flags', 'killed-after-write'))!.value.state).toBe('enabled');
     expect(await pendingCount(store)).toBe(1);
-    // A client starting on the store settles it.
+    // A client on the store settles it (its recovery timer runs shortly after start; here, directly).
     const gate = await createPhasegate({ store, resyncIntervalMs: 0 });
+    expect(await gate.audit.recover()).toMatchObject({ promoted: 1 });
     const [entry] = await gate.audit.list({ key: 'killed-after-write' });
     expect(entry).toMatchObject({ action: 'flag.update', actor: 'ana', reason: 'launch', changes: [{ path: 'state', before: 'rollout', after: 'enabled' }] });
     expect(await pendingCount(store)).toBe(0);
@@ -97,6 +98,7 @@ describe.each(stores)('atomic audit entries on %s (a writer SIGKILLed between th
     const store = open();
     expect(await store.get('flags', 'killed-after-delete')).toBeUndefined();
     const gate = await createPhasegate({ store, resyncIntervalMs: 0 });
+    expect(await gate.audit.recover()).toMatchObject({ promoted: 1 });
     const [entry] = await gate.audit.list({ key: 'killed-after-delete' });
     expect(entry).toMatchObject({ action: 'flag.delete', actor: 'ana', reason: 'cleanup', changes: [{ path: '' }] });
     expect(await pendingCount(store)).toBe(0);
