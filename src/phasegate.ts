@@ -11,7 +11,7 @@ import type { FlagEvents } from './flags/events.js';
 import type { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
-import { FlagRepository } from './flags/repository.js';
+import { DEFAULT_RESYNC_INTERVAL_MS, FlagRepository } from './flags/repository.js';
 import { Segments, segmentSchema, type Segment } from './flags/segments.js';
 import type { SnapshotEntry } from './flags/snapshot.js';
 import { Releases, exposureOf } from './releases/releases.js';
@@ -135,6 +135,7 @@ export class Phasegate {
   private readonly trackExposure: boolean;
   private readonly now = (): number => this.clock.now();
   private closed = false;
+  private readonly stopAuditRecovery: () => void;
 
   /** @internal Use {@link createPhasegate}. */
   constructor(options: PhasegateOptions) {
@@ -177,6 +178,13 @@ export class Phasegate {
     auditMethods(this.flags, FLAG_WRITES, () => actor);
     auditMethods(this.releases, RELEASE_WRITES, () => actor);
     auditMethods(this.earlyAccess, EARLY_ACCESS_WRITES, () => actor);
+    // Audit entries written ahead of writes a crash interrupted are settled shortly after start
+    // and every resync interval (src/audit/pending.ts); failures are reported as store errors.
+    const recovery =
+      options.audit === false
+        ? undefined
+        : this.audit.recoverPeriodically(options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS, (error) => this.flagEvents.emit('store:error', { operation: 'audit', error }));
+    this.stopAuditRecovery = () => recovery?.stop();
     this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});
@@ -499,6 +507,7 @@ export class Phasegate {
   detach(): void {
     this.closed = true;
     this.repository.stop();
+    this.stopAuditRecovery();
   }
 
   private report(entry: SnapshotEntry, flagKey: string, reason: 'DEPRECATED' | 'INVALID_CONTEXT'): void {
