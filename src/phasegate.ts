@@ -6,7 +6,7 @@ import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
 import { lastReadUserId, readUserId } from './flags/context.js';
 import { isOnReason, notFoundResult, type EvaluationResult } from './flags/evaluate.js';
 import type { FlagEvents } from './flags/events.js';
-import type { ExposureCounter } from './flags/exposure.js';
+import { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { FlagRepository } from './flags/repository.js';
@@ -188,9 +188,12 @@ export class Phasegate {
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
       const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry, flagKey, context);
       if (this.trackExposure) {
-        // Read the id once, defensively: the context may be a Proxy or have throwing getters.
-        readUserId(context);
-        entry.exposure.record(enabled, lastReadUserId(), this.now);
+        const exposure = entry.exposure ?? startExposure(entry);
+        if (enabled) {
+          // Read the id once, defensively: the context may be a Proxy or have throwing getters.
+          readUserId(context);
+          exposure.recordOn(lastReadUserId(), this.now);
+        } else exposure.off++;
       }
       return enabled;
     } catch (error) {
@@ -219,7 +222,7 @@ export class Phasegate {
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(entry, flagKey, result.reason);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(result.enabled, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record(result.enabled, lastReadUserId(), this.now);
       }
       return result;
     } catch (error) {
@@ -335,6 +338,12 @@ export class Phasegate {
 }
 
 /** Plugs `gate.releases` into the port analytics guards releases through. */
+/** The first evaluation of a flag counted with exposure on: its counter starts now (off the hot path). */
+function startExposure(entry: SnapshotEntry): ExposureCounter {
+  entry.exposure = new ExposureCounter();
+  return entry.exposure;
+}
+
 function releaseControl(releases: Releases): ReleaseControl {
   return {
     get: (version) => releases.get(version),

@@ -133,10 +133,10 @@ export class FlagRepository implements ExposureSource {
     return this.segmentSync.hooks;
   }
 
-  /** The exposure counters of every flag held, by key. */
+  /** The exposure counters of every flag held that was evaluated with exposure on, by key. */
   exposureCounters(): ReadonlyMap<string, ExposureCounter> {
     const counters = new Map<string, ExposureCounter>();
-    for (const [key, entry] of this.snapshot.allEntries()) counters.set(key, entry.exposure);
+    for (const [key, entry] of this.snapshot.allEntries()) if (entry.exposure !== undefined) counters.set(key, entry.exposure);
     return counters;
   }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ExposureCounter } from './exposure.js';
+import type { ExposureCounter } from './exposure.js';
 import { CompiledFlag, isOnReason } from './evaluate.js';
 import { FLAG_STATES, type EvaluationContext, type Flag, type FlagState } from './model.js';
 import type { Segment } from './segments.js';
@@ -9,8 +9,11 @@ import type { TargetingEnvironment } from './targeting.js';
 export interface SnapshotEntry {
   readonly version: number;
   readonly compiled: CompiledFlag;
-  /** Survives updates of the flag; dropped when the flag is deleted. */
-  readonly exposure: ExposureCounter;
+  /**
+   * Created on the first evaluation counted with exposure on (most flags of a big client never
+   * are: they cost nothing here); survives updates of the flag; dropped when it is deleted.
+   */
+  exposure: ExposureCounter | undefined;
   /** Whether `flag:deprecated` was reported for this flag; survives updates that keep the state. */
   deprecationReported: boolean;
 }
@@ -127,7 +130,7 @@ export class FlagSnapshot implements TargetingEnvironment {
     this.entries.set(key, {
       version,
       compiled: new CompiledFlag(flag, this),
-      exposure: current?.exposure ?? new ExposureCounter(),
+      exposure: current?.exposure,
       deprecationReported: current !== undefined && current.deprecationReported && previous?.state === flag.state,
     });
     return { changed: true, previous };
