@@ -188,18 +188,27 @@ export class Phasegate {
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
       const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry, flagKey, context);
       if (this.trackExposure) {
-        const exposure = entry.exposure ?? startExposure(entry);
-        if (enabled) {
-          // Read the id once, defensively: the context may be a Proxy or have throwing getters.
-          readUserId(context);
-          exposure.recordOn(lastReadUserId(), this.now);
-        } else exposure.off++;
+        // Off answers (most of a rollout) are one increment; the rest is out of line.
+        const exposure = entry.exposure;
+        if (exposure !== undefined && !enabled) exposure.off++;
+        else this.countExposure(entry, enabled, context);
       }
       return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
       return false;
     }
+  }
+
+  private countExposure(entry: SnapshotEntry, enabled: boolean, context: EvaluationContext | undefined): void {
+    const exposure = entry.exposure ?? startExposure(entry);
+    if (!enabled) {
+      exposure.off++;
+      return;
+    }
+    // Read the id once, defensively: the context may be a Proxy or have throwing getters.
+    readUserId(context);
+    exposure.recordOn(lastReadUserId(), this.now);
   }
 
   private decideAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): boolean {
