@@ -2,13 +2,14 @@ import { isPollutingKey } from '../validation.js';
 import { ACCESS_LEVELS, FLAG_STATES, type Flag } from './model.js';
 
 // Why a second validator: loading 100,000 flags spent most of its time in the zod schema
-// (several times the cost of reading and parsing the records). Most stored flags are simple: a
-// percentage strategy, a few listed users, tags and metadata, no rules. This checks exactly
-// that shape by hand, with exactly the schema's limits, and answers `undefined` for anything
-// else (rules, other strategies, unknown fields, any doubt), which then goes through the schema
-// as before. So it is never less strict: it accepts a subset of what `flagSchema` accepts, and
-// for those gives the same value, key order included. A property test holds the two together
-// on generated and mutated flags (test/flags/simple-flag.test.ts).
+// (several times the cost of reading and parsing the records), and a user list of 1,000,000
+// ids took a second to check. Most stored flags are simple: a percentage or user-list strategy,
+// a few listed users, tags and metadata, no rules. This checks exactly that shape by hand, with
+// exactly the schema's limits, and answers `undefined` for anything else (rules, other
+// strategies, unknown fields, any doubt), which then goes through the schema as before. So it
+// is never less strict: it accepts a subset of what `flagSchema` accepts, and for those gives
+// the same value, key order included. A property test holds the two together on generated and
+// mutated flags (test/flags/simple-flag.test.ts).
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const STATES: ReadonlySet<unknown> = new Set(FLAG_STATES);
@@ -40,8 +41,18 @@ function textList(value: unknown, limit: number, min: number, max: number): stri
   return copy;
 }
 
-function percentageStrategy(value: unknown): { type: 'percentage'; percentage: number } | undefined {
+/** A percentage or user-list strategy exactly as the schema gives it, else `undefined`. */
+function simpleStrategy(value: unknown): Flag['strategy'] | undefined {
   if (!isPlainRecord(value)) return undefined;
+  if (value.type === 'userList') {
+    if (Object.keys(value).length !== 2 || !('userIds' in value)) return undefined;
+    const userIds = textList(value.userIds, 1_000_000, 1, 256);
+    return userIds === undefined ? undefined : ({ type: 'userList', userIds } as Flag['strategy']);
+  }
+  return percentageStrategy(value);
+}
+
+function percentageStrategy(value: Record<string, unknown>): { type: 'percentage'; percentage: number } | undefined {
   const keys = Object.keys(value);
   if (keys.length !== 2 || value.type !== 'percentage' || !('percentage' in value)) return undefined;
   const percentage = value.percentage;
@@ -70,7 +81,7 @@ function metadata(value: unknown): Record<string, string | number | boolean> | u
 }
 
 /**
- * The flag in `value` when it is a simple flag (percentage strategy, no rules, prerequisites,
+ * The flag in `value` when it is a simple flag (percentage or user-list strategy, no rules, prerequisites,
  * `bucketBy` or anything else) that `flagSchema` accepts, as the schema would give it; otherwise
  * `undefined` (not necessarily invalid: ask the schema).
  */
@@ -86,7 +97,7 @@ export function parseSimpleFlag(value: unknown): Flag | undefined {
   if (!isText(key, 1, 200) || !KEY_PATTERN.test(key) || isPollutingKey(key)) return undefined;
   if (typeof description !== 'string' || description.length > 2000) return undefined;
   if (!STATES.has(state)) return undefined;
-  const strategy = percentageStrategy(value.strategy);
+  const strategy = simpleStrategy(value.strategy);
   if (strategy === undefined) return undefined;
   const enabledUsers = textList(value.enabledUsers, 100_000, 1, 256);
   if (enabledUsers === undefined) return undefined;

@@ -8,7 +8,7 @@ import { flagArbitrary } from '../../src/testing/index.js';
 
 /** A simple flag as a store gives it back: plain JSON. */
 const simpleFlag = flagArbitrary()
-  .filter((flag) => flag.strategy.type === 'percentage')
+  .filter((flag) => flag.strategy.type === 'percentage' || flag.strategy.type === 'userList')
   .map((flag) => JSON.parse(JSON.stringify(flag)) as Record<string, unknown>);
 
 const oddValue = fc.oneof(
@@ -21,6 +21,7 @@ const oddValue = fc.oneof(
   fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 }),
   fc.dictionary(fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('__proto__', 'constructor', 'prototype')), fc.oneof(fc.string({ maxLength: 3 }), fc.double(), fc.boolean(), fc.anything()), { maxKeys: 3 }),
   fc.record({ type: fc.constantFrom('percentage', 'ring', 'userList'), percentage: fc.oneof(fc.double({ min: -1, max: 101 }), fc.integer({ min: 0, max: 100 }), fc.anything()) }),
+  fc.record({ type: fc.constantFrom('userList', 'percentage'), userIds: fc.oneof(fc.array(fc.string({ maxLength: 4 }), { maxLength: 4 }), fc.anything()) }),
 );
 const FIELDS = ['key', 'description', 'state', 'strategy', 'enabledUsers', 'salt', 'accessLevel', 'tags', 'metadata', 'hashVersion', 'createdAt', 'updatedAt', 'rules', 'bucketBy', 'extra', '__proto__'];
 
