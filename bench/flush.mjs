@@ -1,7 +1,8 @@
 // Exposure flush cost on Redis: a redis-server of our own on a free loopback port (AOF, fsync
 // every second), a client holding `flags` flags, each evaluated for new users between flushes.
 // Prints JSON: wall-clock ms of each flush (store round trips are the cost, so wall time is
-// the measure here), with every flag changed, and with nothing changed.
+// the measure here), with every flag changed, and with nothing changed; and the store's floor
+// for as much data (one get + put of a sketch-sized record per flag, one after the other).
 //   node bench/flush.mjs [flags=1000] [rounds=5]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,6 +55,14 @@ try {
     await gate.analytics.flush();
     return performance.now() - start;
   };
+  // The store's floor for the same data: one get + put of a sketch-sized record per flag, in sequence.
+  const sketchSized = { registers: 'A'.repeat(5464) };
+  const floorStart = performance.now();
+  for (const key of keys) {
+    const current = await store.get(Collections.metrics, `floor|${key}`);
+    await store.put(Collections.metrics, `floor|${key}`, sketchSized, current?.version ?? 0);
+  }
+  const floorMs = performance.now() - floorStart;
   // The first flush also applies retention (once an hour): measured apart.
   exposeAll();
   const first = await timed();
@@ -66,7 +75,7 @@ try {
   }
   await gate.close();
   await store.close?.();
-  process.stdout.write(`${JSON.stringify({ flags, firstMs: first, changedMs: spread(changed), unchangedMs: spread(unchanged), rounds })}\n`);
+  process.stdout.write(`${JSON.stringify({ flags, floorMs, firstMs: first, changedMs: spread(changed), unchangedMs: spread(unchanged), rounds })}\n`);
 } finally {
   redis.kill('SIGKILL');
   await new Promise((resolve) => redis.once('exit', resolve));

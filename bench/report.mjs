@@ -13,24 +13,73 @@ export function bar(value, max, width = 40) {
   return `${'█'.repeat(filled)}${'·'.repeat(width - filled)}`;
 }
 
+const ms = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const mmm = (s) => `${ms(s.median)} (${ms(s.min)}–${ms(s.max)})`;
+
 function scaleSection(scale, results) {
-  if (!scale) return '-';
+  if (!scale?.load) return '-';
   const lines = [];
-  if (scale.load) {
-    lines.push('### Loading flags', '');
-    lines.push('| flags | phasegate load | read + `JSON.parse` floor | × floor | heap per flag | GrowthBook heap per feature | × GrowthBook |', '|---|---|---|---|---|---|---|');
-    for (const row of scale.load) {
-      lines.push(`| ${row.flags.toLocaleString('en')} | ${row.loadMs.toFixed(0)} ms | ${row.floorMs.toFixed(0)} ms | ${(row.loadMs / row.floorMs).toFixed(2)} | ${Math.round(row.bytesPerFlag)} B | ${row.peerBytesPerFlag === undefined ? '-' : `${Math.round(row.peerBytesPerFlag)} B`} | ${row.peerBytesPerFlag === undefined ? '-' : (row.bytesPerFlag / row.peerBytesPerFlag).toFixed(2)} |`);
-    }
-    lines.push('');
-    const max = Math.max(...scale.load.flatMap((row) => [row.loadMs, row.floorMs]));
-    lines.push('```text', ...scale.load.flatMap((row) => [`${`${row.flags.toLocaleString('en')} flags`.padStart(14)} phasegate ${bar(row.loadMs, max)} ${row.loadMs.toFixed(0)} ms`, `${''.padStart(14)} floor     ${bar(row.floorMs, max)} ${row.floorMs.toFixed(0)} ms`]), '```', '');
-  } else {
-    lines.push(`- ${scale.flags.toLocaleString('en')} flags load in ${scale.loadMs.toFixed(0)} ms, about ${Math.round(scale.bytesPerFlag)} bytes of heap per flag.`);
+  lines.push('### Loading flags and their memory', '');
+  lines.push(
+    'Each size in a fresh process, on a `MemoryStore`; CPU time. The floor reads the same records from one JSON',
+    'file and parses them; "store listing" is the store handing over every record (its own read and parse).',
+    'Heap is retained heap after a full GC; GrowthBook holds the same number of features (its parsed payload).',
+    '',
+  );
+  lines.push('| flags | phasegate load | read + `JSON.parse` floor | × floor | store listing | heap per flag | after evaluating each once | GrowthBook heap per feature | × GrowthBook |', '|---|---|---|---|---|---|---|---|---|');
+  for (const row of scale.load) {
+    lines.push(`| ${row.flags.toLocaleString('en')} | ${ms(row.loadMs)} ms | ${ms(row.floorMs)} ms | ${(row.loadMs / row.floorMs).toFixed(2)} | ${ms(row.listMs)} ms | ${Math.round(row.bytesPerFlag)} B | ${Math.round(row.bytesPerFlagEvaluated)} B | ${Math.round(row.peerBytesPerFlag)} B | ${(row.bytesPerFlag / row.peerBytesPerFlag).toFixed(2)} |`);
   }
-  for (const section of scale.sections ?? []) lines.push(section, '');
+  lines.push('');
+  const max = Math.max(...scale.load.flatMap((row) => [row.loadMs, row.floorMs, row.listMs]));
+  lines.push(
+    '```text',
+    ...scale.load.flatMap((row) => [
+      `${`${row.flags.toLocaleString('en')} flags`.padStart(14)}  load     ${bar(row.loadMs, max)} ${ms(row.loadMs)} ms`,
+      `${''.padStart(14)}  listing  ${bar(row.listMs, max)} ${ms(row.listMs)} ms`,
+      `${''.padStart(14)}  floor    ${bar(row.floorMs, max)} ${ms(row.floorMs)} ms`,
+    ]),
+    '```',
+    '',
+  );
   const tenK = results.find((r) => r.name === 'phasegate isEnabled, 10k flags');
-  if (tenK) lines.push(`- Evaluation with 10,000 flags loaded runs at ${x(tenK.xFloor)} × the floor (see the table above): lookups do not grow with the flag count.`);
+  if (tenK) lines.push(`Evaluation with 10,000 flags loaded runs at ${x(tenK.xFloor)} × the floor (see the table above): lookups do not grow with the flag count.`, '');
+  const flush = scale.flush;
+  lines.push('### Exposure flush on Redis', '');
+  if (!flush || flush.skipped) lines.push(`Not measured: ${flush?.skipped ?? 'no result'}.`, '');
+  else {
+    lines.push(
+      `A client holding ${flush.flags.toLocaleString('en')} flags, every one evaluated for new users between flushes, on a Redis of its own`,
+      '(loopback, AOF fsync every second); wall time, median (min–max) over rounds. The store floor is one get and',
+      'one put of a sketch-sized record per flag, one after the other.',
+      '',
+      '| flush | time |',
+      '|---|---|',
+      `| ${flush.flags.toLocaleString('en')} flags changed since the last flush | ${mmm(flush.changedMs)} ms |`,
+      `| nothing changed | ${mmm(flush.unchangedMs)} ms |`,
+      `| the first flush (also applies retention) | ${ms(flush.firstMs)} ms |`,
+      `| store floor: ${flush.flags.toLocaleString('en')} × (get + put) in sequence | ${ms(flush.floorMs)} ms |`,
+      '',
+    );
+  }
+  const big = scale.bigList;
+  lines.push('### Big user lists', '');
+  if (!big || big.skipped) lines.push(`Not measured: ${big?.skipped ?? 'no result'}.`, '');
+  else {
+    lines.push(
+      `A flag with a user list of ${big.ids.toLocaleString('en')} ids on Redis; another process follows it and answers from each new`,
+      `version. Propagation: from the write's start to the reader's first answer from the new version (wall time).`,
+      `Reader stall: the longest gap between ticks of a 1 ms timer in the reader, in its CPU time (the work that`,
+      `blocked its loop) and in wall time (which on a loaded machine also counts time the OS gave to others).`,
+      `Median (min–max) over ${big.rounds} round(s).`,
+      '',
+      '| change | propagation | reader stall, CPU | reader stall, wall |',
+      '|---|---|---|---|',
+      `| the list kept (description changed) | ${mmm(big.listKept.propagationMs)} ms | ${mmm(big.listKept.readerStallCpuMs)} ms | ${mmm(big.listKept.readerStallMs)} ms |`,
+      `| the list changed (one id added) | ${mmm(big.listChanged.propagationMs)} ms | ${mmm(big.listChanged.readerStallCpuMs)} ms | ${mmm(big.listChanged.readerStallMs)} ms |`,
+      '',
+    );
+  }
   return lines.join('\n');
 }
 

@@ -118,8 +118,19 @@ function gcCheck(name) {
 const allocations = only ? [] : ['phasegate isEnabled', 'phasegate isEnabled + exposure', 'targeting phasegate'].map(gcCheck);
 for (const a of allocations) process.stderr.write(`allocation check ${a.name}: ${a.collections} garbage collections in ${a.iterations.toLocaleString('en')} calls\n`);
 
-const scale = only ? undefined : JSON.parse(node(['--expose-gc', `${here}scale.mjs`, quick ? '1000' : '10000']).trim());
-if (scale) process.stderr.write(`scale: ${scale.flags} flags loaded in ${scale.loadMs.toFixed(0)} ms, ${Math.round(scale.bytesPerFlag)} bytes per flag\n`);
+// Scale: each size of flag set in a fresh process; the exposure flush and big user lists on a
+// Redis of their own (skipped, and said so, where redis-server is not installed).
+const lastLine = (output) => JSON.parse(output.trim().split('\n').pop());
+let scale;
+if (!only) {
+  const load = (quick ? [1000] : [1000, 10_000, 100_000]).map((flags) => lastLine(node(['--expose-gc', `${here}scale.mjs`, String(flags)])));
+  for (const row of load) process.stderr.write(`scale: ${row.flags} flags load in ${row.loadMs.toFixed(0)} ms CPU (floor ${row.floorMs.toFixed(0)} ms), ${Math.round(row.bytesPerFlag)} B per flag (GrowthBook ${Math.round(row.peerBytesPerFlag)} B)\n`);
+  const flush = lastLine(node([`${here}flush.mjs`, quick ? '50' : '1000', quick ? '1' : '5']));
+  if (!flush.skipped) process.stderr.write(`flush: ${flush.flags} changed flags in ${flush.changedMs.median.toFixed(0)} ms (store floor ${flush.floorMs.toFixed(0)} ms), nothing changed ${flush.unchangedMs.median.toFixed(1)} ms\n`);
+  const bigList = lastLine(node([`${here}big-list.mjs`, quick ? '20000' : '1000000', quick ? '1' : '3']));
+  if (!bigList.skipped) process.stderr.write(`big list: ${bigList.ids} ids, list kept: ${bigList.listKept.propagationMs.median.toFixed(0)} ms to propagate, reader stall ${bigList.listKept.readerStallCpuMs.max.toFixed(0)} ms CPU\n`);
+  scale = { load, flush, bigList, flags: load[0].flags };
+}
 
 const report = {
   date: new Date().toISOString(),
