@@ -2,7 +2,7 @@
 // harness.mjs), and prints a JSON result on stdout.
 //   node bench/case.mjs group <group> <rounds> <batchMs> [onlyText]
 //   node bench/case.mjs gc-check <case> <iterations>      (run under --trace-gc)
-import { ANCHORS, cases, groupOf } from './cases.mjs';
+import { anchorsOf, cases, groupOf } from './cases.mjs';
 import { measureInterleaved } from './harness.mjs';
 
 const USERS = 10_000;
@@ -30,8 +30,9 @@ if (mode === 'gc-check') {
 
 if (mode !== 'group') throw new Error(`unknown mode ${mode}: use 'group' or 'gc-check'`);
 const [group, roundsArg, batchMsArg, only] = args;
-const names = Object.keys(cases).filter((name) => groupOf(cases[name]) === group && (!only || name.includes(only) || ANCHORS.includes(name)));
-for (const anchor of ANCHORS.toReversed()) if (!names.includes(anchor)) names.unshift(anchor);
+const anchors = anchorsOf(group);
+const names = Object.keys(cases).filter((name) => groupOf(cases[name]) === group && (!only || name.includes(only) || anchors.includes(name)));
+for (const anchor of anchors.toReversed()) if (!names.includes(anchor)) names.unshift(anchor);
 
 const entries = [];
 const instances = [];

@@ -2,7 +2,8 @@
 //   setup(users) -> { evaluate(userId) -> boolean | Promise<boolean>, evaluateContext?, close? }
 //   expected: the fraction of calls that must answer true (checked, so no case wins by doing nothing)
 //   group: the cases measured together, interleaved in one process (default: by kind, GROUP_OF_KIND);
-//          every group also runs `floor` and `phasegate isEnabled`, so each ratio is in-process.
+//          every group also runs its anchors (anchorsOf: `floor`, and `phasegate isEnabled` but
+//          in the exposure group), so each ratio is in-process.
 //   async: evaluate returns a promise (awaited in the loop).
 // To add a case: add an entry here (a new `group` name makes a new process); bench/run.mjs
 // picks it up, and `npm run bench -- --only=<text>` runs the groups holding matching cases.
@@ -99,8 +100,15 @@ export const GROUP_OF_KIND = {
   'all-flags-peer': 'all-flags',
 };
 
-/** Cases every group runs too: the in-process anchors of its ratios. */
+/** Cases other groups run too: the in-process anchors of their ratios. */
 export const ANCHORS = ['floor', 'phasegate isEnabled'];
+
+/**
+ * The anchors group `group` runs. The exposure group runs the floor alone: a real process holds
+ * one client, and two clients in one process (one counting exposure, one not) share the JIT's
+ * type feedback for `isEnabled`, which slows both (bench/run.mjs reports that case too).
+ */
+export const anchorsOf = (group) => (group === 'exposure' ? ['floor'] : ANCHORS);
 
 /** The group of a case. */
 export const groupOf = (definition) => definition.group ?? GROUP_OF_KIND[definition.kind] ?? definition.kind;
@@ -134,12 +142,22 @@ export const cases = {
     },
   },
   'phasegate isEnabled + exposure': {
+    group: 'exposure',
     label: 'phasegate isEnabled, exposure counting on',
     kind: 'phasegate',
     expected: 0.1,
     setup: async () => {
       const gate = await phasegateGate({ trackExposure: true });
       return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }), evaluateContext: (context) => gate.isEnabled(FLAG, context) };
+    },
+  },
+  'phasegate isEnabled + exposure, beside a client without': {
+    label: 'phasegate isEnabled, exposure on, in a process with another client (exposure off)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate({ trackExposure: true });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
     },
   },
   'phasegate isEnabled, 10k flags': {

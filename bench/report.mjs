@@ -76,7 +76,7 @@ function scaleSection(scale, results) {
       '| change | propagation | reader stall, CPU | reader stall, wall |',
       '|---|---|---|---|',
       `| the list kept (description changed) | ${mmm(big.listKept.propagationMs)} ms | ${mmm(big.listKept.readerStallCpuMs)} ms | ${mmm(big.listKept.readerStallMs)} ms |`,
-      `| the list changed (one id added) | ${mmm(big.listChanged.propagationMs)} ms | ${mmm(big.listChanged.readerStallCpuMs)} ms | ${mmm(big.listChanged.readerStallMs)} ms |`,
+      `| the list changed (one id replaced) | ${mmm(big.listChanged.propagationMs)} ms | ${mmm(big.listChanged.readerStallCpuMs)} ms | ${mmm(big.listChanged.readerStallMs)} ms |`,
       '',
     );
   }

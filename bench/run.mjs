@@ -94,6 +94,7 @@ const namesOf = (kind) => results.filter((r) => r.kind === kind).map((r) => r.na
 target('isEnabled (percentage), exposure off ≥ 0.85 × floor', 'phasegate isEnabled', 'floor', 0.85);
 target('isEnabled (percentage), exposure on ≥ 0.8 × floor', 'phasegate isEnabled + exposure', 'floor', 0.8);
 target('exposure counting on ≥ 0.9 × off', 'phasegate isEnabled + exposure', 'phasegate isEnabled', 0.9);
+target('context, not a target: exposure on, with a second client (exposure off) in the same process, × floor', 'phasegate isEnabled + exposure, beside a client without', 'floor', null);
 const fastestPeer = fastestOf(namesOf('peer'), 'phasegate isEnabled');
 if (fastestPeer) target(`isEnabled ≥ 5 × fastest peer (${fastestPeer.name})`, 'phasegate isEnabled', fastestPeer.name, 5);
 const fastestAllFlagsPeer = fastestOf(namesOf('all-flags-peer'), 'all-flags phasegate');
