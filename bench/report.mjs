@@ -104,8 +104,12 @@ shared machine, so read the spreads.
 
 - Cases are measured in **groups, each in one process, interleaved**: every round runs one batch
   of every case of the group (about ${settings.batchMs} ms of CPU each, order rotating), ${settings.rounds} rounds. Every group
-  also runs the floor and \`phasegate isEnabled\`, so each ratio compares cases that ran in the
-  same process within the same second.
+  also runs the floor, and all but the exposure group \`phasegate isEnabled\`, so each ratio
+  compares cases that ran in the same process within the same second. The exposure group holds
+  one client, as a real process does: two clients in one process share \`isEnabled\`'s type
+  feedback in the JIT and both run slower (the "in a process with another client" row).
+- Ratios marked "across processes" divide two cases' × floor medians, each against the floor
+  of its own process.
 - The clock is **CPU time** (\`process.cpuUsage\`, user + system, GC threads included), not wall
   time: another process holding the core does not count against a case.
 - A ratio is given as **median (min–max) over the rounds**, each round's ratio taken from that
