@@ -8,7 +8,7 @@ import { isOnReason, notFoundResult, type EvaluationErrorCode, type EvaluationRe
 import type { FallbackFor, FlagKey, ValueLike, ValueOf, VariantAnswer } from './flags/typed-keys.js';
 import { valueTypeOf, type FlagValue, type ValueType } from './flags/variants.js';
 import type { FlagEvents } from './flags/events.js';
-import type { ExposureCounter } from './flags/exposure.js';
+import { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
 import { DEFAULT_RESYNC_INTERVAL_MS, FlagRepository } from './flags/repository.js';
@@ -211,15 +211,27 @@ export class Phasegate {
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
       const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry, flagKey, context);
       if (this.trackExposure) {
-        // Read the id once, defensively: the context may be a Proxy or have throwing getters.
-        readUserId(context);
-        entry.exposure.record(enabled, lastReadUserId(), this.now);
+        // Off answers (most of a rollout) are one increment; the rest is out of line.
+        const exposure = entry.exposure;
+        if (exposure !== undefined && !enabled) exposure.off++;
+        else this.countExposure(entry, enabled, context);
       }
       return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
       return false;
     }
+  }
+
+  private countExposure(entry: SnapshotEntry, enabled: boolean, context: EvaluationContext | undefined): void {
+    const exposure = entry.exposure ?? startExposure(entry);
+    if (!enabled) {
+      exposure.off++;
+      return;
+    }
+    // Read the id once, defensively: the context may be a Proxy or have throwing getters.
+    readUserId(context);
+    exposure.recordOn(lastReadUserId(), this.now);
   }
 
   private decideAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): boolean {
@@ -257,7 +269,7 @@ export class Phasegate {
       if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record((answer & 1) === 1, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record((answer & 1) === 1, lastReadUserId(), this.now);
       }
       return answer < 0 ? (fallback as ValueLike<T>) : (variants.values[answer >> 1] as ValueLike<T>);
     } catch (error) {
@@ -285,7 +297,7 @@ export class Phasegate {
       if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(answer >= 0 && (answer & 1) === 1, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record(answer >= 0 && (answer & 1) === 1, lastReadUserId(), this.now);
       }
       if (answer < 0) return undefined;
       const index = answer >> 1;
@@ -322,7 +334,7 @@ export class Phasegate {
         let answer = compiled.quickVariant(context, this.clock);
         if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
         if (answer < 0) continue;
-        if (track) entry.exposure.record((answer & 1) === 1, userId, this.now);
+        if (track) (entry.exposure ?? startExposure(entry)).record((answer & 1) === 1, userId, this.now);
         values[flagKey] = compiled.variants.values[answer >> 1]!;
       } catch (error) {
         this.reportError(flagKey, error);
@@ -394,7 +406,7 @@ export class Phasegate {
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(entry, flagKey, result.reason);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(result.enabled, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record(result.enabled, lastReadUserId(), this.now);
       }
       if (result.variantReason === 'ERROR') return failed(result, result.errorCode ?? 'GENERAL', result.errorMessage);
       return result;
@@ -530,6 +542,12 @@ export class Phasegate {
 }
 
 /** Plugs `gate.releases` into the port analytics guards releases through. */
+/** The first evaluation of a flag counted with exposure on: its counter starts now (off the hot path). */
+function startExposure(entry: SnapshotEntry): ExposureCounter {
+  entry.exposure = new ExposureCounter();
+  return entry.exposure;
+}
+
 function releaseControl(releases: Releases): ReleaseControl {
   return {
     get: (version) => releases.get(version),
