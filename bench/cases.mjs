@@ -1,4 +1,12 @@
-// Benchmark cases. Each returns { evaluate(userId) -> boolean | Promise<boolean>, async?, close? }.
+// Benchmark cases. A case is `name: { label, kind, expected, group?, async?, setup }`:
+//   setup(users) -> { evaluate(userId) -> boolean | Promise<boolean>, evaluateContext?, close? }
+//   expected: the fraction of calls that must answer true (checked, so no case wins by doing nothing)
+//   group: the cases measured together, interleaved in one process (default: by kind, GROUP_OF_KIND);
+//          every group also runs its anchors (anchorsOf: `floor`, and `phasegate isEnabled` but
+//          in the exposure group), so each ratio is in-process.
+//   async: evaluate returns a promise (awaited in the loop).
+// To add a case: add an entry here (a new `group` name makes a new process); bench/run.mjs
+// picks it up, and `npm run bench -- --only=<text>` runs the groups holding matching cases.
 // Every peer is fully offline: data is bootstrapped in-process and any URL it insists on points
 // at a closed loopback port.
 import murmurhash3 from 'murmurhash3js-revisited';
@@ -61,6 +69,7 @@ async function phasegateGate(options = {}) {
     strategy: options.strategy ?? { type: 'percentage', percentage: PERCENTAGE },
     ...(options.rules ? { rules: options.rules } : {}),
   });
+  for (const { key, percentage } of options.extraFlags ?? []) await gate.flags.create({ key, state: 'rollout', strategy: { type: 'percentage', percentage } });
   return gate;
 }
 
@@ -77,6 +86,37 @@ function attributesOf(i) {
 function contextsFor(users, shape) {
   return new Map(users.map((id, i) => [id, shape(id, attributesOf(i))]));
 }
+
+/** The group of a case that names none: cases of one kind compare with each other. */
+export const GROUP_OF_KIND = {
+  floor: 'floor',
+  reference: 'floor',
+  phasegate: 'floor',
+  peer: 'peers',
+  targeting: 'targeting',
+  'targeting-peer': 'targeting',
+  openfeature: 'openfeature',
+  'all-flags': 'all-flags',
+  'all-flags-peer': 'all-flags',
+};
+
+/** Cases other groups run too: the in-process anchors of their ratios. */
+export const ANCHORS = ['floor', 'phasegate isEnabled'];
+
+/**
+ * The anchors group `group` runs. The exposure group runs the floor alone: a real process holds
+ * one client, and two clients in one process (one counting exposure, one not) share the JIT's
+ * type feedback for `isEnabled`, which slows both (bench/run.mjs reports that case too).
+ */
+export const anchorsOf = (group) => (group === 'exposure' ? ['floor'] : ANCHORS);
+
+/** The group of a case. */
+export const groupOf = (definition) => definition.group ?? GROUP_OF_KIND[definition.kind] ?? definition.kind;
+
+// All flags for one user: 20 percentage flags (5%, 10%, ..., 100%), every one evaluated for the
+// user; each case answers the 10% flag from its all-flags result (so the fraction is checked).
+const ALL_FLAGS = Array.from({ length: 20 }, (_, i) => ({ key: `all-${String(i).padStart(2, '0')}`, percentage: (i + 1) * 5 }));
+const TEN_PERCENT = ALL_FLAGS[1].key;
 
 /** Expected enabled fraction per case (the bench checks each case really evaluated). */
 export const cases = {
@@ -102,12 +142,22 @@ export const cases = {
     },
   },
   'phasegate isEnabled + exposure': {
+    group: 'exposure',
     label: 'phasegate isEnabled, exposure counting on',
     kind: 'phasegate',
     expected: 0.1,
     setup: async () => {
       const gate = await phasegateGate({ trackExposure: true });
       return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }), evaluateContext: (context) => gate.isEnabled(FLAG, context) };
+    },
+  },
+  'phasegate isEnabled + exposure, beside a client without': {
+    label: 'phasegate isEnabled, exposure on, in a process with another client (exposure off)',
+    kind: 'phasegate',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate({ trackExposure: true });
+      return { evaluate: (userId) => gate.isEnabled(FLAG, { userId }) };
     },
   },
   'phasegate isEnabled, 10k flags': {
@@ -129,6 +179,7 @@ export const cases = {
     },
   },
   'phasegate ring': {
+    group: 'strategies',
     label: 'phasegate isEnabled (ring)',
     kind: 'phasegate',
     expected: 0.5,
@@ -140,6 +191,7 @@ export const cases = {
     },
   },
   'phasegate userList 100k': {
+    group: 'strategies',
     label: 'phasegate isEnabled (user list of 100,000)',
     kind: 'phasegate',
     expected: 0.1,
@@ -151,6 +203,7 @@ export const cases = {
     },
   },
   'phasegate userList 1k': {
+    group: 'strategies',
     label: 'phasegate isEnabled (user list of 1,000)',
     kind: 'phasegate',
     expected: 0.1,
@@ -160,6 +213,7 @@ export const cases = {
     },
   },
   'phasegate enabled': {
+    group: 'strategies',
     label: 'phasegate isEnabled (enabled flag)',
     kind: 'phasegate',
     expected: 1,
@@ -169,6 +223,7 @@ export const cases = {
     },
   },
   'phasegate disabled': {
+    group: 'strategies',
     label: 'phasegate isEnabled (disabled flag)',
     kind: 'phasegate',
     expected: 0,
@@ -495,6 +550,102 @@ export const cases = {
       await OpenFeature.setProviderAndWait('phasegate', new PhasegateProvider(gate));
       const client = OpenFeature.getClient('phasegate');
       return { evaluate: (targetingKey) => client.getBooleanValue(FLAG, false, { targetingKey }) };
+    },
+  },
+  'all-flags phasegate': {
+    label: 'phasegate enabledFlags, 20 flags for one user',
+    kind: 'all-flags',
+    expected: 0.1,
+    setup: async () => {
+      const gate = await phasegateGate({ extraFlags: ALL_FLAGS });
+      return { evaluate: (userId) => gate.enabledFlags({ userId }).includes(TEN_PERCENT) };
+    },
+  },
+  'all-flags growthbook': {
+    label: 'GrowthBookClient evalFeature over its 20 features',
+    kind: 'all-flags-peer',
+    expected: 0.1,
+    setup: async () => {
+      const { GrowthBookClient } = await import('@growthbook/growthbook');
+      const client = new GrowthBookClient({ apiHost: LOOPBACK, clientKey: 'sdk-bench' });
+      const features = Object.fromEntries(ALL_FLAGS.map(({ key, percentage }) => [key, { defaultValue: false, rules: [{ force: true, coverage: percentage / 100, hashAttribute: 'id' }] }]));
+      client.initSync({ payload: { features }, streaming: false });
+      const keys = ALL_FLAGS.map((flag) => flag.key);
+      return {
+        evaluate: (id) => {
+          const context = { attributes: { id } };
+          const values = {};
+          for (const key of keys) values[key] = client.evalFeature(key, context).value === true;
+          return values[TEN_PERCENT];
+        },
+        close: () => client.destroy(),
+      };
+    },
+  },
+  'all-flags unleash': {
+    label: 'unleash-client isEnabled over its 20 toggles',
+    kind: 'all-flags-peer',
+    expected: 0.1,
+    setup: async () => {
+      const { Unleash, InMemStorageProvider } = await import('unleash-client');
+      const unleash = new Unleash({
+        url: `${LOOPBACK}/api/`,
+        appName: 'phasegate-bench',
+        disableMetrics: true,
+        refreshInterval: 0,
+        storageProvider: new InMemStorageProvider(),
+        bootstrap: {
+          data: ALL_FLAGS.map(({ key, percentage }) => ({
+            name: key,
+            enabled: true,
+            strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(percentage), stickiness: 'userId', groupId: key } }],
+          })),
+        },
+      });
+      unleash.on('error', () => {});
+      unleash.on('warn', () => {});
+      await new Promise((resolve) => unleash.once('ready', resolve));
+      return {
+        evaluate: (userId) => {
+          const context = { userId };
+          const values = {};
+          for (const toggle of unleash.getFeatureToggleDefinitions()) values[toggle.name] = unleash.isEnabled(toggle.name, context);
+          return values[TEN_PERCENT];
+        },
+        close: () => unleash.destroy(),
+      };
+    },
+  },
+  'all-flags launchdarkly': {
+    label: 'LaunchDarkly allFlagsState, 20 flags',
+    kind: 'all-flags-peer',
+    async: true,
+    expected: 0.1,
+    setup: async () => {
+      const { init, integrations, basicLogger } = await import('@launchdarkly/node-server-sdk');
+      const td = new integrations.TestData();
+      for (const { key, percentage } of ALL_FLAGS) {
+        await td.usePreconfiguredFlag({
+          key,
+          version: 1,
+          on: true,
+          variations: [true, false],
+          offVariation: 1,
+          fallthrough: { rollout: { variations: [{ variation: 0, weight: percentage * 1000 }, { variation: 1, weight: 100_000 - percentage * 1000 }] } },
+          salt: key,
+        });
+      }
+      const client = init('sdk-bench', {
+        updateProcessor: td.getFactory(),
+        sendEvents: false,
+        diagnosticOptOut: true,
+        baseUri: LOOPBACK,
+        streamUri: LOOPBACK,
+        eventsUri: LOOPBACK,
+        logger: basicLogger({ level: 'none' }),
+      });
+      await client.waitForInitialization({ timeout: 10 });
+      return { evaluate: async (key) => (await client.allFlagsState({ kind: 'user', key })).getFlagValue(TEN_PERCENT) === true, close: () => client.close() };
     },
   },
 };

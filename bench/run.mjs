@@ -1,163 +1,158 @@
-// npm run bench: every case in its own process, side by side, reported as ratios.
-// --quick: tiny iteration counts (the smoke test); --no-write: do not touch docs/.
+// npm run bench: every group of cases in its own process, its cases interleaved on a CPU-time
+// clock (bench/harness.mjs), reported as ratios with their spread over rounds; then the
+// allocation check and the scale report. Writes bench/results.json, and docs/benchmarks.md and
+// docs/benchmarks.svg through bench/report.mjs (re-render alone with `node bench/report.mjs`).
+//   --quick: tiny batches (the smoke test); --no-write: touch no file; --only=<text>: the groups
+//   holding cases whose name contains <text>; --rounds=N, --batch-ms=M: override the defaults.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { cases } from './cases.mjs';
+import { ANCHORS, cases, groupOf } from './cases.mjs';
+import { roundRatios, spread } from './harness.mjs';
+import { renderReport } from './report.mjs';
 
 const quick = process.argv.includes('--quick');
 const write = !process.argv.includes('--no-write');
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-const runs = quick ? 2 : 5;
+const option = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const only = option('only');
+const rounds = Number(option('rounds') ?? (quick ? 3 : 11));
+const batchMs = Number(option('batch-ms') ?? (quick ? 4 : 60));
 const here = new URL('.', import.meta.url).pathname;
+const node = (args, options = {}) => execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024, ...options });
 
-function iterationsFor(definition) {
-  if (quick) return definition.async ? 2_000 : 20_000;
-  return definition.async ? 100_000 : definition.kind === 'peer' || definition.kind === 'targeting-peer' ? 1_000_000 : 3_000_000;
+const loadBefore = os.loadavg();
+const groups = [...new Set(Object.entries(cases).filter(([name]) => !only || name.includes(only)).map(([, definition]) => groupOf(definition)))];
+const measured = {};
+for (const group of groups) {
+  const output = node([`${here}case.mjs`, 'group', group, String(rounds), String(batchMs), ...(only ? [only] : [])]);
+  measured[group] = JSON.parse(output.trim().split('\n').pop());
+  process.stderr.write(`group ${group}: ${measured[group].results.length} cases, ${measured[group].cpuSeconds.toFixed(1)} CPU s\n`);
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
+/** The measurement of `name` in `group` (its home group unless given). */
+function measurement(name, group = groupOf(cases[name])) {
+  return measured[group]?.results.find((r) => r.name === name);
+}
 
 const results = [];
 const problems = [];
-for (const [name, definition] of Object.entries(cases)) {
-  if (only && !name.includes(only)) continue;
-  const output = execFileSync(process.execPath, [`${here}case.mjs`, name, String(iterationsFor(definition)), String(runs)], { encoding: 'utf8', timeout: 600_000 });
-  const result = JSON.parse(output.trim().split('\n').pop());
-  const opsPerSecond = median(result.opsPerSecond);
-  // No case may win by doing nothing: the enabled fraction must be what its flag says.
-  const tolerance = definition.expected === 0 || definition.expected === 1 ? 0 : 0.02;
-  const valid = Math.abs(result.enabledFraction - definition.expected) <= tolerance;
-  if (!valid) problems.push(`${name}: enabled fraction ${result.enabledFraction} is not the expected ${definition.expected}`);
-  results.push({ name, label: definition.label, kind: definition.kind, opsPerSecond, enabledFraction: result.enabledFraction, valid });
-  process.stderr.write(`${name.padEnd(34)} ${(opsPerSecond / 1e6).toFixed(3).padStart(8)} M/s  enabled ${(result.enabledFraction * 100).toFixed(2)}%\n`);
+for (const group of groups) {
+  for (const m of measured[group].results) {
+    // An anchor is reported from its home group; elsewhere it only anchors ratios.
+    if (ANCHORS.includes(m.name) && groupOf(cases[m.name]) !== group && groups.includes(groupOf(cases[m.name]))) continue;
+    const definition = cases[m.name];
+    const enabledFraction = m.on / m.total;
+    // No case may win by doing nothing: the enabled fraction must be what its flag says.
+    const tolerance = definition.expected === 0 || definition.expected === 1 ? 0 : 0.02;
+    const valid = Math.abs(enabledFraction - definition.expected) <= tolerance;
+    if (!valid) problems.push(`${m.name}: enabled fraction ${enabledFraction} is not the expected ${definition.expected}`);
+    const floor = measured[group].results.find((r) => r.name === 'floor');
+    results.push({
+      name: m.name,
+      label: definition.label,
+      kind: definition.kind,
+      group,
+      opsPerSecond: spread(m.opsPerSecond).median,
+      rounds: m.opsPerSecond,
+      xFloor: spread(roundRatios(m.opsPerSecond, floor.opsPerSecond)),
+      enabledFraction,
+      valid,
+    });
+    const x = results.at(-1).xFloor;
+    process.stderr.write(`${m.name.padEnd(34)} ${(results.at(-1).opsPerSecond / 1e6).toFixed(3).padStart(8)} M/s  × floor ${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})  enabled ${(enabledFraction * 100).toFixed(2)}%\n`);
+  }
 }
 
-const by = (name) => results.find((r) => r.name === name);
-const floor = by('floor');
-const peers = results.filter((r) => r.kind === 'peer');
-const fastestPeer = peers.reduce((best, r) => (!best || r.opsPerSecond > best.opsPerSecond ? r : best), undefined);
+/**
+ * The ratio a/b: round by round when both ran in one process (a's home group, or b's), else the
+ * ratio of their × floor medians (each against the floor of its own process), marked as such.
+ */
+function pair(a, b) {
+  for (const group of [groupOf(cases[a] ?? {}), groupOf(cases[b] ?? {})]) {
+    const ma = measurement(a, group);
+    const mb = measurement(b, group);
+    if (ma && mb) return { ...spread(roundRatios(ma.opsPerSecond, mb.opsPerSecond)), inProcess: true };
+  }
+  const ra = results.find((r) => r.name === a);
+  const rb = results.find((r) => r.name === b);
+  if (!ra || !rb) return undefined;
+  const value = ra.xFloor.median / rb.xFloor.median;
+  return { min: value, median: value, max: value, inProcess: false };
+}
+
+/** The fastest of `names` as measured next to `against` (by median ratio). */
+function fastestOf(names, against) {
+  return names.map((name) => ({ name, ratio: pair(against, name) })).filter((p) => p.ratio).sort((x, y) => x.ratio.median - y.ratio.median)[0];
+}
+
+const targets = [];
+const target = (name, a, b, goal) => {
+  const ratio = pair(a, b);
+  if (ratio) targets.push({ name, ...ratio, value: ratio.median, goal, met: goal === null ? null : ratio.median >= goal });
+};
+const namesOf = (kind) => results.filter((r) => r.kind === kind).map((r) => r.name);
+target('isEnabled (percentage), exposure off ≥ 0.85 × floor', 'phasegate isEnabled', 'floor', 0.85);
+target('isEnabled (percentage), exposure on ≥ 0.8 × floor', 'phasegate isEnabled + exposure', 'floor', 0.8);
+target('exposure counting on ≥ 0.9 × off', 'phasegate isEnabled + exposure', 'phasegate isEnabled', 0.9);
+target('context, not a target: exposure on, with a second client (exposure off) in the same process, × floor', 'phasegate isEnabled + exposure, beside a client without', 'floor', null);
+const fastestPeer = fastestOf(namesOf('peer'), 'phasegate isEnabled');
+if (fastestPeer) target(`isEnabled ≥ 5 × fastest peer (${fastestPeer.name})`, 'phasegate isEnabled', fastestPeer.name, 5);
+const fastestAllFlagsPeer = fastestOf(namesOf('all-flags-peer'), 'all-flags phasegate');
+if (fastestAllFlagsPeer) target(`all flags for one user ≥ 5 × fastest peer (${fastestAllFlagsPeer.name})`, 'all-flags phasegate', fastestAllFlagsPeer.name, 5);
+for (const name of ['phasegate ring', 'phasegate userList 1k', 'phasegate enabled', 'phasegate disabled']) target(`${name.replace('phasegate ', '')} faster than percentage`, name, 'phasegate isEnabled', 1);
+target('user list of 100,000 ≥ 0.5 × user list of 1,000 (O(1): 100 × the ids is not 100 × the time)', 'phasegate userList 100k', 'phasegate userList 1k', 0.5);
+target('context, not a target: user list of 100,000 × percentage', 'phasegate userList 100k', 'phasegate isEnabled', null);
+target('10,000 flags loaded ≥ 0.9 × one flag (no growth)', 'phasegate isEnabled, 10k flags', 'phasegate isEnabled', 0.9);
+const fastestTargetingPeer = fastestOf(namesOf('targeting-peer'), 'targeting phasegate');
+if (fastestTargetingPeer) target(`targeting (3 conditions + 10%) ≥ 10 × fastest peer on the same logic (${fastestTargetingPeer.name})`, 'targeting phasegate', fastestTargetingPeer.name, 10);
+// The SDK's own cost is the ceiling: a provider can only be measured against a no-op one through the same client.
+target('OpenFeature: PhasegateProvider ≥ 0.9 × a no-op provider through the same SDK client', 'openfeature phasegate', 'openfeature no-op (ceiling)', 0.9);
+target('context, not a target: PhasegateProvider × OpenFeature in-memory provider', 'openfeature phasegate', 'openfeature in-memory', null);
+target('OpenFeature: PhasegateProvider getStringValue (3-way split) ≥ 0.9 × a no-op provider', 'openfeature phasegate string', 'openfeature no-op string (ceiling)', 0.9);
+for (const t of targets) process.stderr.write(`target ${t.name}: ${t.median.toFixed(2)} (${t.min.toFixed(2)}–${t.max.toFixed(2)})${t.met === false ? '  NOT MET' : ''}\n`);
 
 // Allocation check: no Scavenge between the markers over 5M calls means < 1 byte per call.
 function gcCheck(name) {
   const iterations = quick ? 200_000 : 5_000_000;
-  const output = execFileSync(process.execPath, ['--trace-gc', `${here}case.mjs`, name, String(iterations), '1', '--gc-check'], { encoding: 'utf8' });
+  const output = node(['--trace-gc', `${here}case.mjs`, 'gc-check', name, String(iterations)]);
   const between = output.slice(output.indexOf('GC-CHECK-START'), output.indexOf('GC-CHECK-END'));
   return { name, iterations, collections: (between.match(/Scavenge|Mark-Compact|Mark-sweep/g) ?? []).length };
 }
-const allocations = only ? [] : [gcCheck('phasegate isEnabled'), gcCheck('phasegate isEnabled + exposure'), gcCheck('targeting phasegate')];
+const allocations = only ? [] : ['phasegate isEnabled', 'phasegate isEnabled + exposure', 'targeting phasegate'].map(gcCheck);
 for (const a of allocations) process.stderr.write(`allocation check ${a.name}: ${a.collections} garbage collections in ${a.iterations.toLocaleString('en')} calls\n`);
 
-const scale = only ? undefined : JSON.parse(execFileSync(process.execPath, ['--expose-gc', `${here}scale.mjs`, quick ? '1000' : '10000'], { encoding: 'utf8' }).trim());
-if (scale) process.stderr.write(`scale: ${scale.flags} flags loaded in ${scale.loadMs.toFixed(0)} ms, ${Math.round(scale.bytesPerFlag)} bytes per flag\n`);
-
-const ratio = (a, b) => (a && b ? a.opsPerSecond / b.opsPerSecond : NaN);
-const targets = [];
-if (floor && by('phasegate isEnabled')) {
-  targets.push(['isEnabled (percentage) ≥ 0.8 × floor', ratio(by('phasegate isEnabled'), floor), 0.8]);
-  if (fastestPeer) targets.push([`isEnabled ≥ 5 × fastest peer (${fastestPeer.name})`, ratio(by('phasegate isEnabled'), fastestPeer), 5]);
-}
-for (const name of ['phasegate ring', 'phasegate userList 1k', 'phasegate enabled', 'phasegate disabled']) {
-  if (by(name) && by('phasegate isEnabled')) targets.push([`${name.replace('phasegate ', '')} faster than percentage`, ratio(by(name), by('phasegate isEnabled')), 1]);
-}
-if (by('phasegate userList 100k') && by('phasegate userList 1k')) {
-  targets.push(['user list of 100,000 ≥ 0.5 × user list of 1,000 (O(1): 100 × the ids is not 100 × the time)', ratio(by('phasegate userList 100k'), by('phasegate userList 1k')), 0.5]);
-  targets.push(['context, not a target: user list of 100,000 × percentage', ratio(by('phasegate userList 100k'), by('phasegate isEnabled')), null]);
-}
-const targetingPeers = results.filter((r) => r.kind === 'targeting-peer');
-const fastestTargetingPeer = targetingPeers.reduce((best, r) => (!best || r.opsPerSecond > best.opsPerSecond ? r : best), undefined);
-if (by('targeting phasegate') && fastestTargetingPeer) {
-  targets.push([`targeting (3 conditions + 10%) ≥ 10 × fastest peer on the same logic (${fastestTargetingPeer.name})`, ratio(by('targeting phasegate'), fastestTargetingPeer), 10]);
-}
-if (by('phasegate isEnabled + exposure')) targets.push(['exposure counting on ≥ 0.9 × off', ratio(by('phasegate isEnabled + exposure'), by('phasegate isEnabled')), 0.9]);
-if (by('phasegate isEnabled, 10k flags')) targets.push(['10,000 flags loaded ≥ 0.9 × one flag (no growth)', ratio(by('phasegate isEnabled, 10k flags'), by('phasegate isEnabled')), 0.9]);
-if (by('openfeature phasegate') && by('openfeature no-op (ceiling)')) {
-  // The SDK's own cost is the ceiling: a provider can only be measured against a no-op one through the same client.
-  targets.push(['OpenFeature: PhasegateProvider ≥ 0.9 × a no-op provider through the same SDK client', ratio(by('openfeature phasegate'), by('openfeature no-op (ceiling)')), 0.9]);
-  if (by('openfeature in-memory')) {
-    targets.push(['context, not a target: PhasegateProvider × OpenFeature in-memory provider', ratio(by('openfeature phasegate'), by('openfeature in-memory')), null]);
-  }
-}
-if (by('openfeature phasegate string') && by('openfeature no-op string (ceiling)')) {
-  targets.push(['OpenFeature: PhasegateProvider getStringValue (3-way split) ≥ 0.9 × a no-op provider', ratio(by('openfeature phasegate string'), by('openfeature no-op string (ceiling)')), 0.9]);
+// Scale: each size of flag set in a fresh process; the exposure flush and big user lists on a
+// Redis of their own (skipped, and said so, where redis-server is not installed).
+const lastLine = (output) => JSON.parse(output.trim().split('\n').pop());
+let scale;
+if (!only) {
+  const load = (quick ? [1000] : [1000, 10_000, 100_000]).map((flags) => lastLine(node(['--expose-gc', `${here}scale.mjs`, String(flags)])));
+  for (const row of load) process.stderr.write(`scale: ${row.flags} flags load in ${row.loadMs.toFixed(0)} ms CPU (floor ${row.floorMs.toFixed(0)} ms), ${Math.round(row.bytesPerFlag)} B per flag (GrowthBook ${Math.round(row.peerBytesPerFlag)} B)\n`);
+  const flush = lastLine(node([`${here}flush.mjs`, quick ? '50' : '1000', quick ? '1' : '5']));
+  if (!flush.skipped) process.stderr.write(`flush: ${flush.flags} changed flags in ${flush.changedMs.median.toFixed(0)} ms (store floor ${flush.floorMs.toFixed(0)} ms), nothing changed ${flush.unchangedMs.median.toFixed(1)} ms\n`);
+  const bigList = lastLine(node([`${here}big-list.mjs`, quick ? '20000' : '1000000', quick ? '1' : '3']));
+  if (!bigList.skipped) process.stderr.write(`big list: ${bigList.ids} ids, list kept: ${bigList.listKept.propagationMs.median.toFixed(0)} ms to propagate, reader stall ${bigList.listKept.readerStallCpuMs.max.toFixed(0)} ms CPU\n`);
+  scale = { load, flush, bigList, flags: load[0].flags };
 }
 
-const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
-const rows = results
-  .map((r) => `| ${r.label} | ${fmt(r.opsPerSecond)} | ${ratio(r, floor).toFixed(2)} | ${fastestPeer ? ratio(r, fastestPeer).toFixed(2) : '-'} | ${(r.enabledFraction * 100).toFixed(2)}% |`)
-  .join('\n');
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const date = new Date().toISOString().slice(0, 10);
-const markdown = `# Benchmarks
-
-Generated by \`npm run bench\` on ${date}: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}.
-Each case runs in its own process: warm-up, then ${runs} timed runs of the same workload (a 10% rollout
-evaluated for 10,000 distinct user ids, cycled); the median is reported. Every peer is fully offline
-(bootstrapped in-process; any URL points at a closed loopback port). Each case's enabled fraction is
-checked against its flag, so no case can win by doing nothing. Absolute numbers vary between runs on
-this shared 2-core machine; the ratios, measured side by side in one run, are the result.
-
-| case | evaluations/s | × floor | × fastest peer (${fastestPeer?.name ?? '-'}) | enabled |
-|---|---|---|---|---|
-${rows}
-
-The floor is MurmurHash3 x86_32 hand-inlined over the bytes of \`bench:<id>\` with no allocation at
-all, the least any percentage evaluator can do. OpenFeature cases go through the real
-\`@openfeature/server-sdk\` client (\`await client.getBooleanValue\`).
-
-## Targets
-
-| target | measured | goal | met |
-|---|---|---|---|
-${targets.map(([name, value, goal]) => `| ${name} | ${value.toFixed(2)} | ${goal ?? '-'} | ${goal === null ? '-' : value >= goal ? 'yes' : '**no**'} |`).join('\n')}
-
-${by('openfeature no-op (ceiling)') ? `About the OpenFeature target: through \`@openfeature/server-sdk\` every call pays the SDK's own cost
-(context merging, hook contexts, frozen results, transpiled async helpers), which no provider can avoid. The
-no-op provider answers a constant and does nothing else, so it is the ceiling; PhasegateProvider reaches
-${(ratio(by('openfeature phasegate'), by('openfeature no-op (ceiling)')) * 100).toFixed(0)}% of it. Call \`gate.isEnabled\` directly where speed matters.
-` : ''}
-## Allocation
-
-${allocations.map((a) => `- \`${a.name}\`: ${a.collections} garbage collections during ${a.iterations.toLocaleString('en')} calls with ASCII ids (run under \`--trace-gc\`; none means no per-call allocation).`).join('\n')}
-
-## Scale
-
-${scale ? `- ${scale.flags.toLocaleString('en')} flags load in ${scale.loadMs.toFixed(0)} ms (goal: under 1 s), about ${Math.round(scale.bytesPerFlag)} bytes of heap per flag.\n- Evaluation with 10,000 flags loaded runs at ${ratio(by('phasegate isEnabled, 10k flags'), by('phasegate isEnabled')).toFixed(2)} × the speed with one flag: lookups do not grow with the flag count.\n- A user list of 100,000 ids is a set lookup: see the \`user list of 100,000\` row.` : '-'}
-
-![benchmark chart](benchmarks.svg)
-`;
-
-function svg() {
-  const width = 760;
-  const barHeight = 22;
-  const left = 330;
-  const max = Math.max(...results.map((r) => r.opsPerSecond));
-  const scaleX = (v) => (Math.log10(Math.max(v, 1e3)) - 3) / (Math.log10(max) - 3 + 0.2) * (width - left - 90);
-  const bars = results
-    .map((r, i) => {
-      const y = 30 + i * (barHeight + 6);
-      const colour = r.kind === 'floor' ? '#9aa5b8' : r.kind === 'peer' || r.kind === 'targeting-peer' ? '#d9822b' : r.kind === 'openfeature' ? '#8e6bbf' : r.kind === 'reference' ? '#b7bfcc' : '#2f6fde';
-      return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${r.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text><rect x="${left}" y="${y}" width="${scaleX(r.opsPerSecond).toFixed(1)}" height="${barHeight}" fill="${colour}"/><text x="${(left + scaleX(r.opsPerSecond) + 6).toFixed(1)}" y="${y + 15}">${fmt(r.opsPerSecond)}/s</text>`;
-    })
-    .join('\n');
-  const height = 40 + results.length * (barHeight + 6);
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">
-<text x="8" y="18" font-weight="600">Flag evaluations per second (log scale), Node ${process.version}, ${date}</text>
-${bars}
-</svg>
-`;
-}
-
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpu: os.cpus()[0]?.model ?? 'unknown CPU', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, loadBefore, loadAfter: os.loadavg() },
+  settings: { rounds, batchMs, quick },
+  results,
+  targets,
+  allocations,
+  scale,
+  problems,
+};
 if (write) {
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(report, null, 1)}\n`);
+  const { markdown, svg } = renderReport(report);
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
-  writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), svg());
-  process.stderr.write('wrote docs/benchmarks.md and docs/benchmarks.svg\n');
+  writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), svg);
+  process.stderr.write('wrote bench/results.json, docs/benchmarks.md and docs/benchmarks.svg\n');
 }
-process.stdout.write(`${JSON.stringify({ results, targets: targets.map(([name, value, goal]) => ({ name, value, goal, met: goal === null ? null : value >= goal })), allocations, scale, problems })}\n`);
+process.stdout.write(`${JSON.stringify(report)}\n`);
 if (problems.length) {
   process.stderr.write(`invalid cases:\n${problems.join('\n')}\n`);
   process.exitCode = 1;

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 export { createPhasegate, parseSnapshotData, Phasegate } from './phasegate.js';
-export type { FlagSnapshotData, PhasegateOptions } from './phasegate.js';
+export type { ExposureCount, FlagSnapshotData, PhasegateOptions } from './phasegate.js';
 
 export { ManualClock, systemClock, Duration } from './clock.js';
 export type { Clock } from './clock.js';

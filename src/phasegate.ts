@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from './clock.js';
 import { TypeMismatchError, ValidationError, toError } from './errors.js';
 import { eventPort } from './event-port.js';
@@ -8,10 +8,10 @@ import { isOnReason, notFoundResult, type EvaluationErrorCode, type EvaluationRe
 import type { FallbackFor, FlagKey, ValueLike, ValueOf, VariantAnswer } from './flags/typed-keys.js';
 import { valueTypeOf, type FlagValue, type ValueType } from './flags/variants.js';
 import type { FlagEvents } from './flags/events.js';
-import type { ExposureCounter } from './flags/exposure.js';
+import { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
 import { flagSchema, type EvaluationContext, type Flag } from './flags/model.js';
-import { FlagRepository } from './flags/repository.js';
+import { DEFAULT_RESYNC_INTERVAL_MS, FlagRepository } from './flags/repository.js';
 import { Segments, segmentSchema, type Segment } from './flags/segments.js';
 import type { SnapshotEntry } from './flags/snapshot.js';
 import { Releases, exposureOf } from './releases/releases.js';
@@ -46,6 +46,16 @@ export interface FlagSnapshotData {
 }
 
 const snapshotDataSchema = z.strictObject({ flags: z.array(flagSchema), segments: z.array(segmentSchema).optional() });
+
+/** One flag's answers in a client since it started: see {@link Phasegate.exposureCounts}. */
+export interface ExposureCount {
+  /** Evaluations that answered on. */
+  readonly on: number;
+  /** Evaluations that answered off. */
+  readonly off: number;
+  /** Evaluations whose context had a user id that was not text (`null`, a number, ...). */
+  readonly invalid: number;
+}
 
 /** Every domain collection and the validator of its records (flags are validated by the repository). */
 const RECORD_VALIDATORS: ReadonlyMap<string, RecordValidator> = new Map<string, RecordValidator>([
@@ -125,6 +135,7 @@ export class Phasegate {
   private readonly trackExposure: boolean;
   private readonly now = (): number => this.clock.now();
   private closed = false;
+  private readonly stopAuditRecovery: () => void;
 
   /** @internal Use {@link createPhasegate}. */
   constructor(options: PhasegateOptions) {
@@ -167,6 +178,13 @@ export class Phasegate {
     auditMethods(this.flags, FLAG_WRITES, () => actor);
     auditMethods(this.releases, RELEASE_WRITES, () => actor);
     auditMethods(this.earlyAccess, EARLY_ACCESS_WRITES, () => actor);
+    // Audit entries written ahead of writes a crash interrupted are settled shortly after start
+    // and every resync interval (src/audit/pending.ts); failures are reported as store errors.
+    const recovery =
+      options.audit === false
+        ? undefined
+        : this.audit.recoverPeriodically(options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS, (error) => this.flagEvents.emit('store:error', { operation: 'audit', error }));
+    this.stopAuditRecovery = () => recovery?.stop();
     this.ready = this.repository.start();
     // `ready` is informational when bootstrapped; never let it crash the process unobserved.
     this.ready.catch(() => {});
@@ -193,15 +211,27 @@ export class Phasegate {
       // Rare cases (deprecated, beta, ramps, malformed contexts) take the explained path.
       const enabled = quick >= 0 ? quick === 1 : this.decideAndReport(entry, flagKey, context);
       if (this.trackExposure) {
-        // Read the id once, defensively: the context may be a Proxy or have throwing getters.
-        readUserId(context);
-        entry.exposure.record(enabled, lastReadUserId(), this.now);
+        // Off answers (most of a rollout) are one increment; the rest is out of line.
+        const exposure = entry.exposure;
+        if (exposure !== undefined && !enabled) exposure.off++;
+        else this.countExposure(entry, enabled, context);
       }
       return enabled;
     } catch (error) {
       this.reportError(flagKey, error);
       return false;
     }
+  }
+
+  private countExposure(entry: SnapshotEntry, enabled: boolean, context: EvaluationContext | undefined): void {
+    const exposure = entry.exposure ?? startExposure(entry);
+    if (!enabled) {
+      exposure.off++;
+      return;
+    }
+    // Read the id once, defensively: the context may be a Proxy or have throwing getters.
+    readUserId(context);
+    exposure.recordOn(lastReadUserId(), this.now);
   }
 
   private decideAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): boolean {
@@ -239,7 +269,7 @@ export class Phasegate {
       if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record((answer & 1) === 1, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record((answer & 1) === 1, lastReadUserId(), this.now);
       }
       return answer < 0 ? (fallback as ValueLike<T>) : (variants.values[answer >> 1] as ValueLike<T>);
     } catch (error) {
@@ -267,7 +297,7 @@ export class Phasegate {
       if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(answer >= 0 && (answer & 1) === 1, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record(answer >= 0 && (answer & 1) === 1, lastReadUserId(), this.now);
       }
       if (answer < 0) return undefined;
       const index = answer >> 1;
@@ -304,7 +334,7 @@ export class Phasegate {
         let answer = compiled.quickVariant(context, this.clock);
         if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
         if (answer < 0) continue;
-        if (track) entry.exposure.record((answer & 1) === 1, userId, this.now);
+        if (track) (entry.exposure ?? startExposure(entry)).record((answer & 1) === 1, userId, this.now);
         values[flagKey] = compiled.variants.values[answer >> 1]!;
       } catch (error) {
         this.reportError(flagKey, error);
@@ -376,7 +406,7 @@ export class Phasegate {
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(entry, flagKey, result.reason);
       if (this.trackExposure) {
         readUserId(context);
-        entry.exposure.record(result.enabled, lastReadUserId(), this.now);
+        (entry.exposure ?? startExposure(entry)).record(result.enabled, lastReadUserId(), this.now);
       }
       if (result.variantReason === 'ERROR') return failed(result, result.errorCode ?? 'GENERAL', result.errorMessage);
       return result;
@@ -407,6 +437,24 @@ export class Phasegate {
   /** @internal Exposure counters by flag key, for the analytics module. */
   exposureCounters(): ReadonlyMap<string, ExposureCounter> {
     return this.repository.exposureCounters();
+  }
+
+  /**
+   * How often each flag answered on and off in this client since it started, by flag key
+   * (`invalid`: answers for a context whose user id was not text). A copy, for hosts that count
+   * elsewhere: an edge function hands these to its platform after the response (docs/edge.md).
+   *
+   * @example
+   * ```ts
+   * const counts = gate.exposureCounts();
+   * counts['new-checkout']; // { on: 12, off: 88, invalid: 0 }
+   * ```
+   */
+  exposureCounts(): Record<string, ExposureCount> {
+    // Null prototype: flag keys are the user's and may be `__proto__` or `constructor`.
+    const counts = Object.create(null) as Record<string, ExposureCount>;
+    for (const [key, counter] of this.repository.exposureCounters()) counts[key] = { on: counter.on, off: counter.off, invalid: counter.invalid };
+    return counts;
   }
 
   /**
@@ -471,6 +519,7 @@ export class Phasegate {
   detach(): void {
     this.closed = true;
     this.repository.stop();
+    this.stopAuditRecovery();
   }
 
   private report(entry: SnapshotEntry, flagKey: string, reason: 'DEPRECATED' | 'INVALID_CONTEXT'): void {
@@ -493,6 +542,12 @@ export class Phasegate {
 }
 
 /** Plugs `gate.releases` into the port analytics guards releases through. */
+/** The first evaluation of a flag counted with exposure on: its counter starts now (off the hot path). */
+function startExposure(entry: SnapshotEntry): ExposureCounter {
+  entry.exposure = new ExposureCounter();
+  return entry.exposure;
+}
+
 function releaseControl(releases: Releases): ReleaseControl {
   return {
     get: (version) => releases.get(version),

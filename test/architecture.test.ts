@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const src = resolve(import.meta.dirname, '../src');
 const DOMAINS = ['releases', 'early-access', 'analytics'];
 const CORE_DIRS = ['flags', 'storage'];
-const CORE_FILES = ['clock.ts', 'errors.ts', 'validation.ts', 'event-port.ts', 'contracts.ts', 'hyperloglog.ts'];
+const CORE_FILES = ['clock.ts', 'errors.ts', 'validation.ts', 'event-port.ts', 'contracts.ts', 'hyperloglog.ts', 'runtime.ts', 'semver.ts'];
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

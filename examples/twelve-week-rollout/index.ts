@@ -7,15 +7,20 @@
  * and a bad release that is held and then rolled back automatically. Ends with the terminal
  * dashboard and an HTML dashboard.
  *
+ * Options (after `npm run demo --`):
+ *   --users <n>       how many synthetic users (default 100,000; `--users 1000000` runs at a million)
+ *   --store memory    run on a MemoryStore instead of the embedded store (nothing is kept)
+ *
  * Afterwards, explore the same store with the CLI, e.g.
  *   npx phasegate status --store .phasegate-demo --at 2026-03-30T00:00:00Z
  */
-import { rm } from 'node:fs/promises';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   Duration,
   ManualClock,
+  MemoryStore,
   createPhasegate,
   type AccessLevel,
   type Phasegate,
@@ -23,7 +28,12 @@ import {
 import { gatherOverview, renderDashboardHtml, renderStatus } from 'phasegate/dashboard';
 import { openEmbeddedStore } from 'phasegate/sqlite';
 
-const USERS = 100_000;
+const { values: options } = parseArgs({
+  options: { users: { type: 'string', default: '100000' }, store: { type: 'string', default: 'embedded' } },
+});
+const USERS = Number(options.users);
+if (!Number.isSafeInteger(USERS) || USERS < 20_000) throw new Error(`--users must be a whole number of at least 20,000 (the early-access cohort picks every 97th user), got '${options.users}'`);
+if (options.store !== 'embedded' && options.store !== 'memory') throw new Error(`--store must be 'embedded' or 'memory', got '${options.store}'`);
 const WEEKS = 12;
 const STORE = resolve(process.env.PHASEGATE_DEMO_STORE ?? '.phasegate-demo');
 const START = Date.UTC(2026, 0, 5);
@@ -57,14 +67,24 @@ async function earlyAccessCohort(gate: Phasegate, users: readonly string[]): Pro
   }
 }
 
-function exposure(gate: Phasegate, feature: string, users: readonly string[]): number {
+/**
+ * One pass over every user: who has `feature` now (into `now`, one byte per user: a million
+ * users cost a megabyte, not a Set of a million strings), how many, and a third of them use it.
+ * Throws if a user who had it last week lost it: exposure only ever grows.
+ */
+function exposure(gate: Phasegate, feature: string, users: readonly string[], previous: Uint8Array, now: Uint8Array): number {
   let on = 0;
-  for (const userId of users) {
-    if (gate.isEnabled(feature, { userId })) {
-      on++;
-      // A third of exposed users actually use the feature today.
-      if (userId.charCodeAt(userId.length - 1) % 3 === 0) gate.analytics.recordUsage(feature, userId);
+  for (let i = 0; i < users.length; i++) {
+    const userId = users[i]!;
+    const enabled = gate.isEnabled(feature, { userId });
+    now[i] = enabled ? 1 : 0;
+    if (!enabled) {
+      if (previous[i] === 1) throw new Error(`user ${userId} lost ${feature}: monotonicity broken`);
+      continue;
     }
+    on++;
+    // A third of exposed users actually use the feature today.
+    if (userId.charCodeAt(userId.length - 1) % 3 === 0) gate.analytics.recordUsage(feature, userId);
   }
   return on;
 }
@@ -74,7 +94,7 @@ async function main(): Promise<void> {
   await rm(STORE, { recursive: true, force: true });
   const clock = new ManualClock(START);
   const gate = await createPhasegate({
-    store: await openEmbeddedStore(STORE),
+    store: options.store === 'memory' ? new MemoryStore() : await openEmbeddedStore(STORE),
     clock,
     // Metrics arrive every 6 hours in this simulation: judge them over a day, from 4 samples.
     // Keep all 12 weeks of observations (default retention: 30 days) for the closing dashboard.
@@ -128,7 +148,8 @@ async function main(): Promise<void> {
   });
 
   log('week  2.0.0 phase    exposure  users with new-search  2.1.0');
-  let previous = new Set<string>();
+  let previous = new Uint8Array(USERS);
+  let now = new Uint8Array(USERS);
   for (let day = 0; day <= WEEKS * 7; day++) {
     if (day === 21) await gate.releases.start('2.1.0', { by: 'release-manager' });
     for (let quarter = 0; quarter < 4; quarter++) {
@@ -146,12 +167,9 @@ async function main(): Promise<void> {
     if (day % 7 === 0) {
       const week = day / 7;
       const progress = await gate.releases.progress('2.0.0');
-      const on = exposure(gate, 'new-search', users);
+      const on = exposure(gate, 'new-search', users, previous, now);
+      [previous, now] = [now, previous];
       await gate.analytics.flush(); // adoption today = users of new-search over users exposed to it
-      const now = new Set<string>();
-      for (const userId of users) if (gate.isEnabled('new-search', { userId })) now.add(userId);
-      for (const userId of previous) if (!now.has(userId)) throw new Error(`user ${userId} lost new-search: monotonicity broken`);
-      previous = now;
       const compose = await gate.releases.progress('2.1.0');
       log(
         `${String(week).padStart(4)}  ${(progress.phase ?? '-').padEnd(13)}  ${`${progress.exposurePercentage}%`.padStart(8)}  ${on.toLocaleString('en').padStart(21)}  ${compose.status}${compose.held ? ' (held)' : ''}`,
@@ -161,6 +179,7 @@ async function main(): Promise<void> {
 
   const overview = await gatherOverview(gate);
   const html = resolve(STORE, 'dashboard.html');
+  await mkdir(STORE, { recursive: true, mode: 0o700 });
   await writeFile(html, renderDashboardHtml(overview));
   log(`\n${renderStatus(overview)}\n`);
   log(`HTML dashboard: ${html}`);

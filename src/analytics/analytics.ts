@@ -74,6 +74,29 @@ export const ALERT_HISTORY_LIMIT = DEFAULT_RETENTION.alertLimit;
 
 const DAY = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Store writes a flush keeps in flight at once (a pipelining store answers them together). */
+const FLUSH_CONCURRENCY = 16;
+
+/**
+ * Runs every task, at most `limit` at a time, and waits for all of them; then rethrows the
+ * first failure, if any (so one failed write does not stop the others).
+ */
+async function settleAll(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.error;
+}
 
 
 
@@ -159,7 +182,8 @@ export class Analytics {
   /** Thresholds as last read from the store, with this process's own writes applied at once. */
   private readonly thresholdsByMetric = new Map<string, Threshold>(DEFAULT_THRESHOLDS.map((t) => [t.metric, t]));
   private readonly pendingThresholdWrites = new Set<Promise<unknown>>();
-  private readonly usageByDay = new Map<string, HyperLogLog>();
+  /** Usage recorded here and not flushed yet, by sketch key. */
+  private readonly usageByDay = new Map<string, { readonly feature: string; readonly sketch: HyperLogLog }>();
   /** Releases that must wait for evidence before their next phase, with the reason (from the last guard run). */
   private readonly waitingForEvidence = new Map<string, string>();
   private lastPrunedAt = Number.NEGATIVE_INFINITY;
@@ -316,9 +340,9 @@ export class Analytics {
     }
     if (typeof userId !== 'string') throw new ValidationError('usage', [{ path: 'userId', message: 'must be a string' }]);
     const id = sketchKey('active', feature, dayKey(this.clock.now()));
-    let sketch = this.usageByDay.get(id);
-    if (!sketch) this.usageByDay.set(id, (sketch = new HyperLogLog()));
-    sketch.add(userId);
+    let held = this.usageByDay.get(id);
+    if (!held) this.usageByDay.set(id, (held = { feature, sketch: new HyperLogLog() }));
+    held.sketch.add(userId);
   }
 
   /** Observations within the window that ends at the clock's now (never after it: `status --at T`). */
@@ -832,28 +856,51 @@ export class Analytics {
 
   /**
    * Folds this process's exposure and usage data into the store (sketches merge, so processes
-   * add up), records `feature_adoption` for features with usage today, and applies the retention
-   * policy (at most once an hour).
+   * add up), records `feature_adoption` for the features whose exposure or usage changed here
+   * since the last flush and that have usage today, and applies the retention policy (at most
+   * once an hour).
+   *
+   * Why the work follows the change: a flush used to merge every day of every flag's sketches
+   * and scan the metrics collection for features used today, so its cost grew with the flags
+   * held and the days kept (15.7 s on Redis at 1,000 flags). Now each counter hands over only
+   * the days it changed ({@link ExposureCounter.takeUnflushed}), the merges run a few at a time,
+   * and only the features they touched are looked at. A sketch that could not be stored goes
+   * back to its counter, so the next flush retries it.
    */
   async flush(): Promise<void> {
     const now = this.clock.now();
+    const changed = new Set<string>();
+    const merges: Array<() => Promise<void>> = [];
     for (const [flag, counter] of this.port.exposureCounters()) {
-      counter.fold(now);
-      for (const [day, sketch] of counter.exposedByDay) await this.mergeSketch(sketchKey('exposed', flag, dayKey(day * DAY)), sketch);
+      if (!counter.dirty) continue;
+      for (const [day, sketch] of counter.takeUnflushed(now)) {
+        changed.add(flag);
+        merges.push(() => this.mergeSketch(sketchKey('exposed', flag, dayKey(day * DAY)), sketch).catch((error: unknown) => {
+          counter.restore(day, sketch);
+          throw error;
+        }));
+      }
     }
-    for (const [key, sketch] of this.usageByDay) await this.mergeSketch(key, sketch);
+    const usage = [...this.usageByDay];
     this.usageByDay.clear();
-    const today = dayKey(now);
-    const features = new Set<string>();
-    for await (const record of recordsWithPrefix(this.store, Collections.metrics, structuredPrefix('adoption', 'active'))) {
-      const parts = parseStructuredKey(record.key);
-      if (parts?.length === 4 && typeof parts[2] === 'string' && parts[3] === today) features.add(parts[2]);
+    for (const [key, { feature, sketch }] of usage) {
+      changed.add(feature);
+      merges.push(() => this.mergeSketch(key, sketch).catch((error: unknown) => {
+        const current = this.usageByDay.get(key);
+        if (current) current.sketch.merge(sketch);
+        else this.usageByDay.set(key, { feature, sketch });
+        throw error;
+      }));
     }
-    for (const feature of features) {
+    await settleAll(merges, FLUSH_CONCURRENCY);
+    const today = dayKey(now);
+    const adoptions: Array<() => Promise<void>> = [...changed].sort().map((feature) => async () => {
       // One odd feature must not stop the others (or every later tick).
       try {
-        const adoption = await this.adoption(feature);
-        if (adoption.adoptionPercentage === null) continue;
+        // Most flags are exposed and never marked used: one read tells, before the two of adoption.
+        if (!this.usageByDay.has(sketchKey('active', feature, today)) && !(await this.store.get(Collections.metrics, sketchKey('active', feature, today)))) return;
+        const { adoption, used } = await this.adoptionOn(feature, today);
+        if (!used || adoption.adoptionPercentage === null) return;
         const flag = await this.flags.get(feature);
         const release = typeof flag?.metadata.release === 'string' ? flag.metadata.release : undefined;
         await this.record({ metric: 'feature_adoption', value: adoption.adoptionPercentage, feature: feature.slice(0, 200), ...(release ? { release } : {}) });
@@ -861,7 +908,8 @@ export class Analytics {
         if (!(error instanceof ValidationError)) throw error;
         this.reportStoreError('flush', error);
       }
-    }
+    });
+    await settleAll(adoptions, FLUSH_CONCURRENCY);
     if (now - this.lastPrunedAt >= PRUNE_EVERY_MS) {
       this.lastPrunedAt = now;
       await this.prune();
@@ -879,13 +927,19 @@ export class Analytics {
 
   /** Adoption of a feature on a UTC day (default today): exposed users, active users, and the ratio. */
   async adoption(feature: string, day: string = dayKey(this.clock.now())): Promise<Adoption> {
+    return (await this.adoptionOn(feature, day)).adoption;
+  }
+
+  /** {@link Analytics.adoption}, and whether anyone used the feature that day (in the store or here). */
+  private async adoptionOn(feature: string, day: string): Promise<{ adoption: Adoption; used: boolean }> {
     const read = async (kind: 'exposed' | 'active') => {
       const stored = await this.store.get(Collections.metrics, sketchKey(kind, feature, day));
       const parsed = stored ? sketchSchema.safeParse(stored.value) : undefined;
-      return parsed?.success ? HyperLogLog.deserialize(parsed.data.registers) : new HyperLogLog();
+      return parsed?.success ? HyperLogLog.deserialize(parsed.data.registers) : undefined;
     };
-    const exposed = await read('exposed');
-    const active = await read('active');
+    const exposed = (await read('exposed')) ?? new HyperLogLog();
+    const storedActive = await read('active');
+    const active = storedActive ?? new HyperLogLog();
     const counter = this.port.exposureCounters().get(feature);
     if (counter) {
       counter.fold(this.clock.now());
@@ -893,11 +947,11 @@ export class Analytics {
       if (local) exposed.merge(local);
     }
     const unsaved = this.usageByDay.get(sketchKey('active', feature, day));
-    if (unsaved) active.merge(unsaved);
+    if (unsaved) active.merge(unsaved.sketch);
     const exposedUsers = exposed.estimate();
     // A user who used the feature was exposed to it: never report more active than exposed users.
     const activeUsers = Math.min(active.estimate(), exposedUsers);
-    return {
+    const adoption = {
       feature,
       day,
       exposedUsers,
@@ -905,6 +959,7 @@ export class Analytics {
       adoptionPercentage: exposedUsers === 0 ? null : Math.round((activeUsers / exposedUsers) * 10_000) / 100,
       evaluations: { on: counter?.on ?? 0, off: counter?.off ?? 0 },
     };
+    return { adoption, used: storedActive !== undefined || unsaved !== undefined };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Which side of a limit is bad. */
 export type Badness = 'above' | 'below';

@@ -1,7 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { ConflictError, toError } from '../errors.js';
+import { hmacSha256Hex, sha256Hex } from '../runtime.js';
 import type { Store, StoredRecord } from '../storage/store.js';
 
 /**
@@ -104,7 +104,7 @@ export function parseOutboxEntry(record: StoredRecord): OutboxEntry | undefined 
 
 /** The idempotency key of a decision's notification to one target: `pg_` and 32 hex digits. */
 export function idempotencyKey(...parts: readonly (string | number)[]): string {
-  return `pg_${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32)}`;
+  return `pg_${sha256Hex(JSON.stringify(parts)).slice(0, 32)}`;
 }
 
 /**
@@ -113,7 +113,7 @@ export function idempotencyKey(...parts: readonly (string | number)[]): string {
  * timestamps to stop replays.
  */
 export function webhookSignature(secret: string, timestamp: number, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+  return `sha256=${hmacSha256Hex(secret, `${timestamp}.${body}`)}`;
 }
 
 /** Writes a notification to the outbox unless one with its key exists. Returns whether it wrote. */

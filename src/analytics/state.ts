@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SequentialDecision } from './sequential.js';
 import type { Observation } from './statistics.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StoredRecord } from '../storage/store.js';
 import { storedRecordParser } from '../validation.js';
 

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { toError } from '../errors.js';
+import { asyncContext } from '../runtime.js';
 import type { WriteOptions } from '../contracts.js';
 import type { ListOptions, Store, StoreEvent, StoredRecord } from '../storage/store.js';
 import type { AuditLog } from './audit-log.js';
@@ -21,7 +21,8 @@ interface WriteContext {
  */
 export const AUDITED_COLLECTIONS: ReadonlySet<string> = new Set(['flags', 'releases', 'early-access-users', 'early-access-features', 'meta']);
 
-const writes = new AsyncLocalStorage<WriteContext>();
+// AsyncLocalStorage where the runtime has it (see src/runtime.ts for the others).
+const writes = asyncContext<WriteContext>();
 
 const slot = (collection: string, key: string) => `${collection}\u0000${key}`;
 
@@ -76,20 +77,83 @@ export class AuditedStore implements Store {
 
   async put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>> {
     if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.put(collection, key, value, expectedVersion);
-    const before = await this.before(collection, key, expectedVersion);
-    const record = await this.inner.put(collection, key, value, expectedVersion);
-    await this.record(collection, key, before, record.value);
+    const current = await this.current(collection, key, expectedVersion);
+    const refused = expectedVersion === 0 ? current !== undefined : current?.version !== expectedVersion;
+    const record = await this.writeAhead(collection, key, 'put', expectedVersion, current, refused, value, () => this.inner.put(collection, key, value, expectedVersion));
     writes.getStore()?.read.set(slot(collection, key), record);
     return record;
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
     if (!AUDITED_COLLECTIONS.has(collection)) return this.inner.delete(collection, key, expectedVersion);
-    const before = await this.before(collection, key, expectedVersion);
-    const deleted = await this.inner.delete(collection, key, expectedVersion);
-    if (deleted) await this.record(collection, key, before, undefined);
+    const current = await this.current(collection, key, expectedVersion);
+    const refused = current === undefined || (expectedVersion !== undefined && current.version !== expectedVersion);
+    const deleted = await this.writeAhead(collection, key, 'delete', current?.version ?? 0, current, refused, undefined, () =>
+      this.inner.delete(collection, key, expectedVersion),
+    );
     writes.getStore()?.read.delete(slot(collection, key));
     return deleted;
+  }
+
+  /**
+   * One audited write, crash-safe (see src/audit/pending.ts): settle the record's pending
+   * entries, write this write's entry as pending, write, then promote the entry (or drop it
+   * when the write did not happen). Audit storage failures never fail or block the write: the
+   * first one is reported through `onError`, and the write goes on without its safety net.
+   */
+  private async writeAhead<R>(
+    collection: string,
+    key: string,
+    op: 'put' | 'delete',
+    expectedVersion: number,
+    current: StoredRecord<unknown> | undefined,
+    refused: boolean,
+    after: unknown,
+    write: () => Promise<R>,
+  ): Promise<R> {
+    const context = writes.getStore();
+    let problem: unknown;
+    const note = (error: unknown) => {
+      problem ??= error;
+    };
+    await this.log.settleRecord(collection, key, current).catch(note);
+    // A write the record as read already refuses (a create of an existing key, a stale version)
+    // writes nothing ahead: a refused write leaves the store as it was, audit collection included.
+    if (refused) return write();
+    const pending = this.log.prepare({
+      actor: context?.actor ?? this.defaultActor(),
+      action: context?.action ?? `${collection}.${op === 'delete' ? 'delete' : 'write'}`,
+      reason: context?.reason,
+      collection,
+      key,
+      before: current?.value,
+      after,
+      op,
+      expectedVersion,
+    });
+    let ahead = false;
+    if (pending && (op === 'put' || current !== undefined)) {
+      ahead = await this.log.begin(pending).then(
+        () => true,
+        (error: unknown) => (note(error), false),
+      );
+    }
+    let result: R;
+    try {
+      result = await write();
+    } catch (error) {
+      if (ahead) await this.log.abandon(pending!).catch(note);
+      this.report(problem);
+      throw error;
+    }
+    if (pending && (op === 'put' || result === true)) {
+      // Promote; without a pending record (it could not be written) this is the plain entry write.
+      await this.log.commit(pending).catch(note);
+    } else if (ahead) {
+      await this.log.abandon(pending!).catch(note);
+    }
+    this.report(problem);
+    return result;
   }
 
   count(collection: string): Promise<number> {
@@ -108,32 +172,23 @@ export class AuditedStore implements Store {
     return this.inner.close();
   }
 
-  /** The value the write replaces: the one it read at the expected version, else read now. */
-  private async before(collection: string, key: string, expectedVersion: number | undefined): Promise<unknown> {
-    if (expectedVersion === 0) return undefined;
+  /**
+   * The record the write replaces: the one the write read at the expected version, else read
+   * now (a create reads too: a key that exists means the create will be refused).
+   */
+  private async current(collection: string, key: string, expectedVersion: number | undefined): Promise<StoredRecord<unknown> | undefined> {
+    if (expectedVersion === 0) return this.inner.get(collection, key);
     const known = writes.getStore()?.read.get(slot(collection, key));
-    if (known && (expectedVersion === undefined || known.version === expectedVersion)) return known.value;
-    return (await this.inner.get(collection, key))?.value;
+    if (known && (expectedVersion === undefined || known.version === expectedVersion)) return known;
+    return this.inner.get(collection, key);
   }
 
-  private async record(collection: string, key: string, before: unknown, after: unknown): Promise<void> {
-    const context = writes.getStore();
+  private report(problem: unknown): void {
+    if (problem === undefined) return;
     try {
-      await this.log.record({
-        actor: context?.actor ?? this.defaultActor(),
-        action: context?.action ?? `${collection}.write`,
-        reason: context?.reason,
-        collection,
-        key,
-        before,
-        after,
-      });
-    } catch (error) {
-      try {
-        this.onError(toError(error));
-      } catch {
-        // The write is committed; a failing error listener changes nothing about that.
-      }
+      this.onError(toError(problem));
+    } catch {
+      // The write is committed; a failing error listener changes nothing about that.
     }
   }
 }

@@ -1,11 +1,13 @@
 import { explainEvaluation } from '../flags/evaluate.js';
 import type { AccessLevel, Flag, FlagState, Strategy } from '../flags/model.js';
+import type { Fallthrough, ValueType, Variant, VariantTarget } from '../flags/variants.js';
 import { NotFoundError } from '../errors.js';
 import { arg, instant, list, numeric, text, type Command, type CommandContext, type CommandSpec, type Options } from './context.js';
 import { describeFlag, describeStrategy } from './status-screen.js';
 import { STRATEGIES } from '../flags/strategies/index.js';
 import { ruleCommand } from './rule-commands.js';
 import { attributesFrom, describeRule, targetingFrom } from './targeting-syntax.js';
+import { describeServed, fallthroughFrom, targetsFrom, valueTypeFrom, variantDetails, variantsFrom } from './variant-syntax.js';
 import { UsageError } from './usage.js';
 
 function strategyFrom(options: Options): Strategy | undefined {
@@ -55,6 +57,7 @@ function details(flag: Flag): string {
     ...(flag.bucketBy ? [`bucket by:    ${flag.bucketBy}`] : []),
     ...(flag.prerequisites?.length ? [`requires:     ${flag.prerequisites.map((p) => `${p.flag} ${p.enabled ? 'on' : 'off'}`).join(', ')}`] : []),
     ...(flag.rules?.length ? ['rules (first match wins):', ...flag.rules.map((rule, index) => `  ${index + 1}. ${describeRule(rule)}`)] : []),
+    ...variantDetails(flag),
     `hash version: ${flag.hashVersion}`,
     `updated:      ${new Date(flag.updatedAt).toISOString()}`,
   ].join('\n');
@@ -63,6 +66,7 @@ function details(flag: Flag): string {
 const create: Command = async ({ gate, args, options, out }) => {
   const key = args[0] ?? '';
   if (!key) throw new UsageError('missing KEY', 'flag');
+  if (options.variant !== undefined && options.type === undefined) throw new UsageError('--variant needs --type string, number, json or boolean (the type of the values)', 'flag');
   const strategy = strategyFrom(options);
   const flag = await gate.flags.create({
     key,
@@ -73,6 +77,7 @@ const create: Command = async ({ gate, args, options, out }) => {
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
     ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
     ...withoutNull(targetingFrom(options)),
+    ...variantOptions(options),
   });
   out(`created ${summary(flag)}${creationNote(flag, strategy !== undefined)}`, flag);
 };
@@ -81,6 +86,8 @@ const set: Command = async (context) => {
   const { gate, options, out } = context;
   const key = arg(context, 0, 'KEY', 'flag');
   const strategy = strategyFrom(options);
+  // New variant values without --type are read as the stored flag's type.
+  const storedType = options.variant !== undefined && options.type === undefined ? ((await gate.flags.get(key))?.valueType ?? 'boolean') : undefined;
   const change = {
     ...(text(options, 'state') ? { state: text(options, 'state') as FlagState } : {}),
     ...(strategy ? { strategy } : {}),
@@ -88,9 +95,10 @@ const set: Command = async (context) => {
     ...(text(options, 'access-level') ? { accessLevel: text(options, 'access-level') as AccessLevel } : {}),
     ...(list(options, 'users-on') ? { enabledUsers: list(options, 'users-on')! } : {}),
     ...targetingFrom(options),
+    ...variantOptions(options, storedType),
   };
   if (Object.keys(change).length === 0) {
-    throw new UsageError('nothing to change: give --state, a strategy option, --description, --access-level, --users-on, --bucket-by or --requires', 'flag');
+    throw new UsageError('nothing to change: give --state, a strategy option, --description, --access-level, --users-on, --bucket-by, --requires or a variant option', 'flag');
   }
   const flag = await gate.flags.update(key, change);
   out(`updated ${summary(flag)}`, flag);
@@ -127,9 +135,34 @@ const evaluate: Command = async (context) => {
     ...(options.attr !== undefined ? { attributes: attributesFrom(options, 'flag') } : {}),
   };
   const result = gate.evaluate(key, evaluationContext);
-  const lines = [`${result.enabled ? 'on' : 'off'}  reason ${result.reason}${result.bucket !== undefined ? `  bucket ${result.bucket} (threshold ${result.threshold})` : ''}`, explainEvaluation(result)];
+  const served = result.valueType !== undefined && result.valueType !== 'boolean' ? describeServed(result) : undefined;
+  const lines = [
+    `${result.enabled ? 'on' : 'off'}  reason ${result.reason}${result.bucket !== undefined ? `  bucket ${result.bucket} (threshold ${result.threshold})` : ''}`,
+    ...(served !== undefined ? [served] : []),
+    explainEvaluation(result),
+  ];
   out(lines.join('\n'), result);
 };
+
+/**
+ * `--type`, `--variant NAME=VALUE …`, `--off-variant`, `--fallthrough` and `--target`. Values are
+ * read as `--type` says; without `--type`, `flag set` reads them as the stored flag's type is
+ * checked on write (text, unless the flag's values are numbers, booleans or JSON).
+ */
+function variantOptions(options: Options, storedType?: ValueType): { valueType?: ValueType; variants?: Variant[]; offVariant?: string; fallthrough?: Fallthrough; targets?: VariantTarget[] } {
+  const valueType = valueTypeFrom(options, 'flag');
+  const variants = variantsFrom(options, valueType ?? storedType, 'flag');
+  const fallthrough = fallthroughFrom(options, 'flag');
+  const targets = targetsFrom(options, 'flag');
+  const offVariant = text(options, 'off-variant');
+  return {
+    ...(valueType !== undefined ? { valueType } : {}),
+    ...(variants !== undefined ? { variants } : {}),
+    ...(offVariant !== undefined ? { offVariant } : {}),
+    ...(fallthrough !== undefined ? { fallthrough } : {}),
+    ...(targets !== undefined ? { targets } : {}),
+  };
+}
 
 /** Creating needs no `null` (nothing to clear). */
 function withoutNull<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], null> } {
@@ -142,12 +175,15 @@ const STRATEGY_OPTIONS = STRATEGIES.flatMap((definition) => definition.cli.optio
 /** Targeting options of `flag create` and `flag set`. */
 const TARGETING_OPTIONS = ['bucket-by', 'requires'];
 
+/** Variant options of `flag create` and `flag set`. */
+const VARIANT_OPTIONS = ['type', 'variant', 'off-variant', 'fallthrough', 'target'];
+
 /** `phasegate flag …` */
 export const flagCommands: Readonly<Record<string, CommandSpec>> = {
-  create: { run: create, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'salt', 'access-level', 'users-on', ...TARGETING_OPTIONS] },
+  create: { run: create, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'salt', 'access-level', 'users-on', ...TARGETING_OPTIONS, ...VARIANT_OPTIONS] },
   list: { run: listFlags },
   show: { run: show, positionals: ['KEY'] },
-  set: { run: set, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'access-level', 'users-on', ...TARGETING_OPTIONS] },
+  set: { run: set, positionals: ['KEY'], writes: true, options: ['state', 'description', ...STRATEGY_OPTIONS, 'access-level', 'users-on', ...TARGETING_OPTIONS, ...VARIANT_OPTIONS] },
   delete: { run: remove, positionals: ['KEY'], writes: true },
   eval: { run: evaluate, positionals: ['KEY'], options: ['user', 'ring', 'access-level', 'attr'] },
   rule: { run: ruleCommand, positionals: ['list|add|remove', 'KEY'], optionalPositionals: ['ID'], writes: true, options: ['id', 'when', 'segment', 'serve', 'position'] },

@@ -24,9 +24,10 @@ import { segmentCommands } from './segment-commands.js';
 import { renderStatus } from './status-screen.js';
 import { audit, AUDIT_HELP } from './audit-command.js';
 import { serve, SERVE_HELP } from './serve-command.js';
+import { typegen, TYPEGEN_HELP } from './typegen-command.js';
 import { HELP as GROUP_HELP, UsageError } from './usage.js';
 
-const HELP: Readonly<Record<string, string>> = { ...GROUP_HELP, serve: SERVE_HELP, audit: AUDIT_HELP };
+const HELP: Readonly<Record<string, string>> = { ...GROUP_HELP, serve: SERVE_HELP, audit: AUDIT_HELP, typegen: TYPEGEN_HELP };
 
 /** Options every command takes. */
 const GLOBAL = ['store', 'redis', 'postgres', 'json', 'at', 'help', 'version'];
@@ -83,6 +84,11 @@ const OPTIONS = {
   actor: { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
+  // Variants: --type (shared with releases), --variant NAME=VALUE, --target NAME=USERS.
+  variant: { type: 'string', multiple: true },
+  'off-variant': { type: 'string' },
+  fallthrough: { type: 'string' },
+  target: { type: 'string', multiple: true },
 } as const;
 
 const GROUPS: Readonly<Record<string, Readonly<Record<string, CommandSpec>>>> = {
@@ -96,6 +102,13 @@ const GROUPS: Readonly<Record<string, Readonly<Record<string, CommandSpec>>>> = 
 const TOP_LEVEL: Readonly<Record<string, CommandSpec>> = {
   serve: { run: serve, options: ['port', 'host', 'allow-actions', 'by'] },
   audit: { run: audit, options: ['key', 'actor', 'since', 'limit'] },
+  typegen: {
+    run: typegen,
+    options: ['out'],
+    check: (options) => {
+      if (typeof options.out !== 'string' || options.out === '') throw new UsageError('--out FILE.d.ts is required', 'typegen');
+    },
+  },
   status: {
     run: async ({ gate, out }) => {
       const overview = await gatherOverview(gate);

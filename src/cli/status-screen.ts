@@ -1,6 +1,7 @@
 import type { Flag } from '../flags/model.js';
 import { describeStrategy as describeStrategyOf } from '../flags/strategies/index.js';
 import { describeComparison } from './metric-commands.js';
+import { describeVariants } from './variant-syntax.js';
 import type { Overview } from './overview.js';
 
 function bar(percentage: number, width = 20): string {
@@ -50,7 +51,8 @@ export function renderStatus(overview: Overview): string {
   for (const flag of overview.flags.slice(0, 8)) {
     const targeted = flag.rules?.length ? ` + ${flag.rules.length} rule(s)` : '';
     const requires = flag.prerequisites?.length ? `, requires ${flag.prerequisites.map((p) => p.flag).join(', ')}` : '';
-    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${describeFlag(flag)}${targeted}${requires}`);
+    const variants = describeVariants(flag);
+    lines.push(`  ${flag.key.padEnd(28)} ${flag.state.padEnd(10)} ${describeFlag(flag)}${targeted}${requires}${variants ? `; ${variants}` : ''}`);
   }
   if (overview.flags.length > 8) lines.push(`  … and ${overview.flags.length - 8} more`);
   if (overview.segments.length > 0) {

@@ -2,6 +2,7 @@ import { CONDITION_OPERATORS, type Condition, type ConditionOperator } from '../
 import type { Prerequisite, Rule, RuleServe } from '../flags/model.js';
 import type { Options } from './context.js';
 import { UsageError } from './usage.js';
+import { describeSplit, parseSplit } from './variant-syntax.js';
 
 /**
  * Reads one `--when` condition: `ATTRIBUTE [not] OPERATOR[/i] VALUE[,VALUE…]`, e.g.
@@ -27,14 +28,17 @@ export function conditionsFrom(options: Options, group: string): Condition[] {
   return list.map((text) => parseWhen(text, group));
 }
 
-/** `--serve on|off|P%`. */
+/** `--serve on|off|P%|VARIANT|VARIANT=P,VARIANT=P` (a variant or a split on a flag with variants). */
 export function serveFrom(options: Options, group: string): RuleServe {
   const text = options.serve;
-  if (typeof text !== 'string') throw new UsageError('--serve on|off|P% is required', group);
+  if (typeof text !== 'string') throw new UsageError('--serve on|off|P%|VARIANT|VARIANT=P,… is required', group);
   if (text === 'on' || text === 'off') return { type: text };
   const match = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  if (!match) throw new UsageError(`--serve must be on, off or a percentage such as 25%, got '${text}'`, group);
-  return { type: 'percentage', percentage: Number(match[1]) };
+  if (match) return { type: 'percentage', percentage: Number(match[1]) };
+  const split = parseSplit(text, '--serve', group);
+  if (split) return split;
+  if (/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(text)) return { type: 'variant', variant: text };
+  throw new UsageError(`--serve must be on, off, a percentage such as 25%, a variant name or a split such as blue=50,red=50, got '${text}'`, group);
 }
 
 /** Every `--attr KEY=VALUE` as context attributes; numbers stay text (operators read numeric text). */
@@ -57,6 +61,8 @@ export function describeCondition(condition: Condition): string {
 
 /** What a rule serves, in words. */
 export function describeServe(serve: RuleServe): string {
+  if (serve.type === 'variant') return `variant ${serve.variant}`;
+  if (serve.type === 'split') return `split ${describeSplit(serve)}`;
   return serve.type === 'percentage' ? `${serve.percentage}%` : serve.type;
 }
 

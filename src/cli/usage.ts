@@ -32,6 +32,7 @@ Commands:
   dashboard  write a self-contained HTML dashboard (--out FILE.html)
   serve      the live rollout console on this machine (--port, --host)
   audit      the audit log: who changed what, when and why
+  typegen    write the flags' key and value types for TypeScript (--out FILE.d.ts)
 
 Store (default ./.phasegate):
   --store DIR        an embedded store directory: SQLite, or FileStore (or PHASEGATE_STORE);
@@ -65,14 +66,19 @@ stderr; read commands (list, show, status, …) refuse a directory that does not
   phasegate flag delete KEY
   phasegate flag eval KEY [--user ID] [--ring R] [--access-level L] [--attr KEY=VALUE ...]
   phasegate flag create|set KEY … [--bucket-by ATTR] [--requires FLAG[:off],…]
+  phasegate flag create|set KEY … --type string|number|json|boolean --variant NAME=VALUE [--variant …]
+                                  [--off-variant NAME] [--fallthrough NAME | NAME=P,NAME=P] [--target NAME=ID,ID ...]
   phasegate flag rule list KEY
-  phasegate flag rule add KEY --id ID [--when 'ATTR [not] OP[/i] V1,V2' ...] [--segment a,b] --serve on|off|P% [--position N]
+  phasegate flag rule add KEY --id ID [--when 'ATTR [not] OP[/i] V1,V2' ...] [--segment a,b] --serve on|off|P%|NAME|NAME=P,NAME=P [--position N]
   phasegate flag rule remove KEY ID
 
 States: enabled, disabled (the default), rollout, beta, deprecated. The strategy decides only in
 rollout and beta; enabled is on for everyone, disabled and deprecated off for everyone.
 eval --user ID evaluates with the context the library builds for that user (an early-access
 member's level and features); --ring and --access-level override parts of it.
+Variants (see docs/variants.md): values are read as --type says (text, numbers, true/false,
+JSON); a split gives each variant a percentage, adding up to 100; the off variant and the
+fallthrough default to the first variant.
 Strategy options (one of):
 ${strategyOptionHelp}`,
   segment: `Usage:

@@ -1,49 +1,61 @@
 import type { EvaluationResult } from '../flags/evaluate.js';
 import type { EvaluationContext, Flag } from '../flags/model.js';
+import { describeStrategy } from '../flags/strategies/index.js';
+import { describeCondition, describeServe } from '../cli/targeting-syntax.js';
 
 /** One check of the evaluation explorer, in the order the evaluator makes them. */
 export interface ExplorerStep {
-  /** What was checked. */
+  /** What was checked: `state`, `prerequisite`, `listed users`, `early access`, `rule`, `bucket by`, `strategy`, ... */
   readonly check: string;
+  /** Which one, for checks that repeat (the prerequisite's flag key, the rule's id). */
+  readonly name?: string;
   /** What the flag and context said. */
   readonly detail: string;
   /** `decided`: this check gave the answer; `passed`: it did not apply, evaluation went on; `skipped`: never reached. */
   readonly outcome: 'decided' | 'passed' | 'skipped';
 }
 
-const STATE_REASONS = new Set(['DISABLED', 'ENABLED', 'DEPRECATED']);
-const CONTEXT_REASONS = new Set(['INVALID_CONTEXT', 'ERROR', 'FLAG_NOT_FOUND', 'OVERRIDE_ON', 'OVERRIDE_OFF']);
-
-function strategyDetail(flag: Flag): string {
-  const s = flag.strategy;
-  switch (s.type) {
-    case 'percentage':
-      return `percentage: on for ${s.percentage}% of users by bucket`;
-    case 'userList':
-      return `user list of ${s.userIds.length} user(s)`;
-    case 'ring':
-      return `rings: ${s.rings.join(', ')}`;
-    case 'gradual':
-      return `gradual ramp from ${new Date(s.startAt).toISOString()} to ${new Date(s.endAt).toISOString()}`;
-  }
+/** What the explorer knows besides the flag's own result: the answers of its prerequisites. */
+export interface ExplorerInputs {
+  /** The result of each prerequisite flag for the same context (absent: the flag does not exist). */
+  readonly prerequisite?: (flagKey: string) => EvaluationResult | undefined;
 }
 
+const STATE_REASONS = new Set(['DISABLED', 'ENABLED', 'DEPRECATED']);
+const CONTEXT_REASONS = new Set(['INVALID_CONTEXT', 'ERROR', 'FLAG_NOT_FOUND', 'OVERRIDE_ON', 'OVERRIDE_OFF']);
+const RULE_REASONS = new Set(['RULE_MATCH', 'RULE_MATCH_OFF', 'RULE_IN_PERCENTAGE', 'RULE_OUTSIDE_PERCENTAGE']);
+
 /**
- * The checks behind a result, rule by rule: state, listed users, early access (beta flags),
- * then the strategy. Pure: built from the flag, the context and the evaluator's own result,
- * so it can never disagree with the answer.
+ * The checks behind a result, in the evaluator's order: state, prerequisites (each with its
+ * answer), listed users, early access (beta flags), each rule (matched, or the first condition
+ * that failed, naming its segment), `bucketBy`, then the strategy. Pure: built from the flag,
+ * the context and the evaluator's own result (its rule trace, failed prerequisite, bucket), so
+ * the step that decided is always the one the result names.
  */
-export function explorerSteps(flag: Flag, context: EvaluationContext, result: EvaluationResult): ExplorerStep[] {
+export function explorerSteps(flag: Flag, context: EvaluationContext, result: EvaluationResult, inputs: ExplorerInputs = {}): ExplorerStep[] {
   const steps: ExplorerStep[] = [];
   let decided = CONTEXT_REASONS.has(result.reason);
-  const add = (check: string, detail: string, decides: boolean) => {
-    steps.push({ check, detail, outcome: decided ? 'skipped' : decides ? 'decided' : 'passed' });
+  const add = (check: string, detail: string, decides: boolean, name?: string) => {
+    steps.push({ check, ...(name === undefined ? {} : { name }), detail, outcome: decided ? 'skipped' : decides ? 'decided' : 'passed' });
     if (decides) decided = true;
   };
   if (result.reason === 'INVALID_CONTEXT' || result.reason === 'ERROR') {
     steps.push({ check: 'context', detail: result.errorMessage ?? 'the context is invalid', outcome: 'decided' });
   }
   add('state', `the flag is ${flag.state}`, STATE_REASONS.has(result.reason));
+
+  for (const prerequisite of flag.prerequisites ?? []) {
+    const required = prerequisite.enabled ? 'on' : 'off';
+    const failed = result.reason === 'PREREQUISITE_FAILED' && result.prerequisite?.flag === prerequisite.flag;
+    let actual: string;
+    if (failed) actual = result.prerequisite!.actual;
+    else {
+      const answer = inputs.prerequisite?.(prerequisite.flag);
+      actual = answer === undefined ? 'unknown' : `${answer.enabled ? 'on' : 'off'} (${answer.reason})`;
+    }
+    add('prerequisite', `'${prerequisite.flag}' must be ${required}: it is ${actual}`, failed, prerequisite.flag);
+  }
+
   add(
     'listed users',
     context.userId === undefined
@@ -60,7 +72,46 @@ export function explorerSteps(flag: Flag, context: EvaluationContext, result: Ev
       result.reason === 'EARLY_ACCESS',
     );
   }
+
   const bucket = result.bucket !== undefined && result.threshold !== undefined ? `; bucket ${result.bucket} vs threshold ${result.threshold}` : '';
-  add('strategy', `${strategyDetail(flag)}${bucket}`, !decided);
+  const traces = new Map((result.rules ?? []).map((trace) => [trace.ruleId, trace]));
+  for (const rule of flag.rules ?? []) {
+    const when = [...(rule.segments ?? []).map((key) => `segment ${key}`), ...rule.conditions.map(describeCondition)].join(' and ');
+    const trace = traces.get(rule.id);
+    const serves = `serves ${describeServe(rule.serve)} when ${when}`;
+    if (trace === undefined) {
+      // Not tried: an earlier step decided, or an earlier rule matched.
+      steps.push({ check: 'rule', name: rule.id, detail: serves, outcome: 'skipped' });
+      continue;
+    }
+    if (trace.matched) {
+      add('rule', `${serves}: matched${rule.serve.type === 'percentage' ? bucket : ''}`, RULE_REASONS.has(result.reason) || result.reason === 'NO_BUCKET_VALUE' || result.reason === 'NO_USER_ID', rule.id);
+      continue;
+    }
+    const failure = trace.failure;
+    const where = failure?.segment === undefined ? '' : `segment '${failure.segment}': `;
+    add('rule', `${serves}: no match (${where}${failure?.message ?? 'did not match'})`, false, rule.id);
+  }
+
+  if (flag.bucketBy !== undefined) {
+    const value = context.attributes?.[flag.bucketBy];
+    add(
+      'bucket by',
+      `buckets by attribute '${flag.bucketBy}'; the context ${value === undefined ? 'does not have it' : `has ${JSON.stringify(value)}`}`,
+      result.reason === 'NO_BUCKET_VALUE',
+    );
+  }
+  // The bucket belongs to whichever step used it: a percentage rule that matched, or the strategy.
+  add('strategy', `${describeStrategy(flag.strategy)}${decided ? '' : bucket}`, !decided);
+  // Typed variants (issue 17): when the result carries the value it serves, show it as the
+  // last row. Nothing to do here once evaluation results gain a `variant` or `value` field.
+  const served = result as EvaluationResult & { readonly variant?: unknown; readonly value?: unknown };
+  if (served.variant !== undefined || served.value !== undefined) {
+    steps.push({
+      check: 'served',
+      detail: `${served.variant !== undefined ? `variant ${JSON.stringify(served.variant)}` : ''}${served.variant !== undefined && served.value !== undefined ? ' · ' : ''}${served.value !== undefined ? `value ${JSON.stringify(served.value)}` : ''}`,
+      outcome: 'passed',
+    });
+  }
   return steps;
 }

@@ -5,6 +5,11 @@
  * engine: the escaping is the default, so forgetting it is impossible, and it costs no dependency.
  */
 
+import { escapeHtml } from '../markup/escape.js';
+
+/** Escapes text for HTML element content and quoted attribute values (shared with the dashboard file). */
+export { escapeHtml };
+
 /** Markup that is known to be safe (built by {@link html} or {@link raw}). */
 export class SafeHtml {
   /** The markup. */
@@ -18,13 +23,6 @@ export class SafeHtml {
   toString(): string {
     return this.value;
   }
-}
-
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ENTITIES[c]!);
 }
 
 function render(value: unknown): string {

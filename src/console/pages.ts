@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { evaluateFlag, explainEvaluation } from '../flags/evaluate.js';
+import { evaluateFlag, explainEvaluation, targetingEnvironment } from '../flags/evaluate.js';
 import { ACCESS_LEVELS, FLAG_STATES, type AccessLevel, type EvaluationContext, type Flag } from '../flags/model.js';
 import { MEMBER_STATUSES } from '../early-access/model.js';
 import { progressOf } from '../releases/releases.js';
@@ -8,9 +8,9 @@ import type { Release } from '../releases/model.js';
 import type { Phasegate } from '../phasegate.js';
 import { Collections } from '../storage/store.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
-import { barChart, exposureChart, exposureGauge, metricChart, plannedExposure } from './charts.js';
 import { explorerSteps } from './explain.js';
-import { formatTime, html, maskEmail, round2, type SafeHtml } from './html.js';
+import { CONSOLE_FRAME, barChart, exposureChart, exposureGauge as gaugeMarkup, metricChart, plannedExposure } from '../markup/charts.js';
+import { formatTime, html, maskEmail, raw, round2, type SafeHtml } from './html.js';
 import { actionForm, layout, type PageContext } from './layout.js';
 
 /** Flags listed on the overview, at most (the rest are counted). */
@@ -69,14 +69,17 @@ export async function overviewPage(ctx: PageContext, { gate }: PageSources): Pro
     const active = progress.phase !== null && release.status !== 'released' && release.status !== 'rolled_back';
     const health = active ? await gate.analytics.health(release.version) : undefined;
     releaseRows.push(
-      html`<tr data-release="${release.version}"><td><a href="${ctx.base}/releases/${encode(release.version)}">${release.version}</a></td><td>${release.status}${progress.held ? html` <span class="badge warning" title="${progress.holdReason ?? ''}">held</span>` : null}</td><td>${progress.phase ?? '-'}</td><td>${exposureGauge(release.version, progress.exposurePercentage, planned)} ${progress.exposurePercentage}% / plan ${planned}%</td><td>${health ? html`<span class="${health.status}">${health.score} ${health.status}</span>` : '-'}</td><td class="muted">${release.hold ? `hold by ${release.hold.by}: ${release.hold.reason}` : release.rollback ? `rolled back by ${release.rollback.by}: ${release.rollback.reason}` : ''}</td></tr>`,
+      html`<tr data-release="${release.version}"><td><a href="${ctx.base}/releases/${encode(release.version)}">${release.version}</a></td><td>${release.status}${progress.held ? html` <span class="badge warning" title="${progress.holdReason ?? ''}">held</span>` : null}</td><td>${progress.phase ?? '-'}</td><td>${raw(gaugeMarkup(release.version, progress.exposurePercentage, planned))} ${progress.exposurePercentage}% / plan ${planned}%</td><td>${health ? html`<span class="${health.status}">${health.score} ${health.status}</span>` : '-'}</td><td class="muted">${release.hold ? `hold by ${release.hold.by}: ${release.hold.reason}` : release.rollback ? `rolled back by ${release.rollback.by}: ${release.rollback.reason}` : ''}</td></tr>`,
     );
   }
   const ea = await gate.earlyAccess.stats();
-  const funnel = barChart(
-    'early-access-funnel',
-    `Early access: ${ea.members.total} members by status`,
-    MEMBER_STATUSES.map((status) => [status, ea.members.byStatus[status]] as const),
+  const funnel = raw(
+    barChart(
+      CONSOLE_FRAME,
+      'early-access-funnel',
+      MEMBER_STATUSES.map((status) => ({ label: status, count: ea.members.byStatus[status] })),
+      { caption: `Early access: ${ea.members.total} members by status`, figureClass: 'chart', labelWidth: 90, top: 6, reserved: 150 },
+    ),
   );
   const since = ctx.now - gate.analytics.evaluationWindowMs;
   const alerts = (await gate.analytics.alerts(50)).filter((alert) => alert.at >= since);
@@ -125,7 +128,7 @@ export function explorerContext(query: URLSearchParams): { context: EvaluationCo
   return { context };
 }
 
-function explorer(ctx: PageContext, flag: Flag): SafeHtml {
+function explorer(ctx: PageContext, gate: PageSources['gate'], flag: Flag): SafeHtml {
   const asked = explorerContext(ctx.query);
   const value = (name: string) => ctx.query.get(name) ?? '';
   const form = html`<form class="explorer" method="get" action="${ctx.base}/flags/${encode(flag.key)}"><input type="hidden" name="explore" value="1"><label>User id<input name="userId" value="${value('userId')}" maxlength="256"></label><label>Ring<input name="ring" value="${value('ring')}" placeholder="production" maxlength="100"></label><label>Access level<select name="accessLevel"><option value="">none</option>${ACCESS_LEVELS.map(
@@ -133,12 +136,21 @@ function explorer(ctx: PageContext, flag: Flag): SafeHtml {
   )}</select></label><label>Early-access features<input name="features" value="${value('features')}" placeholder="a,b"></label><label>Attributes (JSON)<input name="attributes" value="${value('attributes')}" placeholder="{&quot;plan&quot;:&quot;pro&quot;}"></label><button type="submit">Evaluate</button></form>`;
   if (!asked) return html`${form}<p class="muted">Enter a context to see the answer and why.</p>`;
   if (asked.error) return html`${form}<p class="notice error" data-explorer-error>${asked.error}</p>`;
-  // The pure evaluator on this client's snapshot: the same answer gate.evaluate gives, without
-  // counting the lookup as an exposure of a real user.
-  const result = evaluateFlag(flag, asked.context, ctx.now);
-  const steps = explorerSteps(flag, asked.context, result);
+  // The pure evaluator on this client's snapshot (its flags for prerequisites, its segments for
+  // rules): the same answer gate.evaluate gives, without counting the lookup as an exposure.
+  const snapshot = gate.snapshotData();
+  const environment = targetingEnvironment(snapshot);
+  const result = evaluateFlag(flag, asked.context, ctx.now, environment);
+  const byKey = new Map(snapshot.flags.map((f) => [f.key, f]));
+  const steps = explorerSteps(flag, asked.context, result, {
+    prerequisite: (key) => {
+      const other = byKey.get(key);
+      return other === undefined ? undefined : evaluateFlag(other, asked.context, ctx.now, environment);
+    },
+  });
   return html`${form}<div id="explorer-result" data-enabled="${String(result.enabled)}" data-reason="${result.reason}"${result.bucket !== undefined ? html` data-bucket="${result.bucket}"` : null}><p><strong class="${result.enabled ? 'on' : 'off'}">${result.enabled ? 'ON' : 'OFF'}</strong> · <code>${result.reason}</code> · ${explainEvaluation(result)}</p><table><thead><tr><th>check</th><th>detail</th><th>outcome</th></tr></thead><tbody>${steps.map(
-    (step) => html`<tr data-step="${step.check}" data-outcome="${step.outcome}"><td>${step.check}</td><td class="pre">${step.detail}</td><td>${step.outcome}</td></tr>`,
+    (step) =>
+      html`<tr data-step="${step.check}"${step.name === undefined ? null : html` data-name="${step.name}"`} data-outcome="${step.outcome}"><td>${step.check}${step.name === undefined ? null : html` <code>${step.name}</code>`}</td><td class="pre">${step.detail}</td><td>${step.outcome}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -163,13 +175,13 @@ export async function flagPage(ctx: PageContext, { gate, audit }: PageSources, k
     extra: html`<label>State<select name="state">${FLAG_STATES.map((state) => html`<option${state === flag.state ? html` selected` : null}>${state}</option>`)}</select></label><label>Percentage<input name="percentage" type="number" min="0" max="100" step="0.001" value="${percentage}"${flag.strategy.type === 'percentage' ? null : html` placeholder="keeps the ${flag.strategy.type} strategy"`}></label>`,
   });
   const body = html`<h1>Flag ${flag.key}</h1>
-<section id="flag" data-live><p>${stateBadge(flag.state)} · rule: <span data-summary>${strategySummary(flag)}</span>${flag.enabledUsers.length ? ` · ${flag.enabledUsers.length} listed user(s)` : ''}${flag.accessLevel ? ` · early-access level ${flag.accessLevel}` : ''} · updated ${formatTime(flag.updatedAt)}</p>
+<section id="flag" data-live><p>${stateBadge(flag.state)} · rule: <span data-summary>${strategySummary(flag)}</span>${flag.enabledUsers.length ? ` · ${flag.enabledUsers.length} listed user(s)` : ''}${flag.prerequisites?.length ? ` · requires ${flag.prerequisites.map((p) => `${p.flag} ${p.enabled ? 'on' : 'off'}`).join(', ')}` : ''}${flag.rules?.length ? ` · ${flag.rules.length} targeting rule(s)` : ''}${flag.bucketBy ? ` · buckets by ${flag.bucketBy}` : ''}${flag.accessLevel ? ` · early-access level ${flag.accessLevel}` : ''} · updated ${formatTime(flag.updatedAt)}</p>
 <p class="pre" data-description>${flag.description || html`<span class="muted">No description.</span>`}</p>
 ${flag.tags.length ? html`<p>Tags: ${flag.tags.map((tag) => html`<span class="badge">${tag}</span> `)}</p>` : null}
 ${Object.keys(flag.metadata).length ? html`<p class="pre">Metadata: ${Object.entries(flag.metadata).map(([k, v]) => `${k}=${String(v)}`).join(', ')}</p>` : null}
 <p>Evaluations in this process: <span class="on">${adoption.evaluations.on} on</span> / <span class="off">${adoption.evaluations.off} off</span> · ${adoption.exposedUsers} users today</p></section>
 <section><h2>Change</h2>${ctx.actionsEnabled ? controls : html`<p class="muted">Read-only console.</p>`}</section>
-<section><h2>Evaluation explorer</h2>${explorer(ctx, flag)}</section>
+<section><h2>Evaluation explorer</h2>${explorer(ctx, gate, flag)}</section>
 <section id="flag-audit" data-live><h2>History</h2>${auditTable(ctx, entries)}</section>`;
   return layout(ctx, `Flag ${flag.key}`, body);
 }
@@ -200,15 +212,25 @@ export async function releasePage(ctx: PageContext, { gate, audit }: PageSources
   const charts: SafeHtml[] = [];
   for (const metric of health.metrics) {
     const observations = await gate.analytics.observations(metric.metric, { release: version });
-    charts.push(metricChart(metric.metric, observations, metric.limit, metric.bad));
+    const caption = `${metric.metric}: must stay ${metric.bad === 'above' ? 'below' : 'above'} ${metric.limit}`;
+    const empty = html`<p class="empty">No ${metric.metric} observations in the window.</p>`.value;
+    charts.push(raw(metricChart(CONSOLE_FRAME, { metric: metric.metric, observations, limit: metric.limit, bad: metric.bad }, { caption, empty, figureClass: 'chart' })));
   }
   const entries = await audit.list({ key: version, limit: 20 });
   const body = html`<h1>Release ${release.version} <span class="muted">(${release.type})</span></h1>
-<section id="release" data-live><p>${release.status}${progress.held ? html` · <span class="warning">held: ${progress.holdReason ?? ''}</span>` : null} · phase ${progress.phase ?? '-'}${progress.phaseIndex !== null ? ` (${progress.phaseIndex + 1} of ${progress.phaseCount})` : ''} · ${exposureGauge(release.version, progress.exposurePercentage, planned)} <span data-exposure="${progress.exposurePercentage}">${progress.exposurePercentage}%</span> exposed, plan ${planned}%</p>
+<section id="release" data-live><p>${release.status}${progress.held ? html` · <span class="warning">held: ${progress.holdReason ?? ''}</span>` : null} · phase ${progress.phase ?? '-'}${progress.phaseIndex !== null ? ` (${progress.phaseIndex + 1} of ${progress.phaseCount})` : ''} · ${raw(gaugeMarkup(release.version, progress.exposurePercentage, planned))} <span data-exposure="${progress.exposurePercentage}">${progress.exposurePercentage}%</span> exposed, plan ${planned}%</p>
 <p class="pre">${release.description}</p>
 <p>Features: ${release.features.length ? release.features.map((f) => html`<a href="${ctx.base}/flags/${encode(f)}">${f}</a> `) : '-'} · plan ${release.plan.phases.map((p) => `${p.name} ${p.percentage}%`).join(' → ')}</p>
 ${release.rollback ? html`<p class="critical">Rolled back ${formatTime(release.rollback.at)} by ${release.rollback.by}: ${release.rollback.reason}</p>` : null}
-<div class="grid">${exposureChart(release, ctx.now)}<div><h2>Health: <span class="${health.status}">${health.score} ${health.status}</span></h2>
+<div class="grid">${raw(
+    exposureChart(CONSOLE_FRAME, release, ctx.now, {
+      caption: `Exposure of ${release.version} against its plan`,
+      legend: 'actual',
+      markHolds: true,
+      figureClass: 'chart',
+      empty: html`<p class="empty">Release ${release.version} has not started: nothing to chart yet.</p>`.value,
+    }),
+  )}<div><h2>Health: <span class="${health.status}">${health.score} ${health.status}</span></h2>
 <table><thead><tr><th>metric</th><th>value</th><th>limit</th><th>samples</th><th>state</th></tr></thead><tbody>${health.metrics.map(
     (m) => html`<tr data-metric="${m.metric}"><td>${m.metric}</td><td>${round2(m.value)}</td><td>${m.bad === 'above' ? '≤' : '≥'} ${m.limit}</td><td>${m.samples}</td><td class="${m.severity ?? 'healthy'}">${m.severity ?? 'ok'}</td></tr>`,
   )}</tbody></table><ul>${health.recommendations.map((r) => html`<li>${r}</li>`)}</ul></div></div>

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import semver from 'semver';
-import { z } from 'zod';
+import semver from '../semver.js';
+import * as z from 'zod';
 import { AlreadyExistsError, ConflictError, FlagOwnedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
+import { sha256Hex } from '../runtime.js';
 import type { EarlyAccessEvents } from './events.js';
 import { bucketOf, thresholdFor } from '../flags/bucket.js';
 import { accessLevelQualifies } from '../flags/evaluate.js';
@@ -157,7 +157,7 @@ export class EarlyAccess {
     const { userId, email, level } = parseWith(enrollmentSchema, input, 'enrollment');
     const by = parseWith(actorOptionsSchema, options ?? {}, 'options').by ?? 'api';
     const now = this.clock.now();
-    const emailHash = createHash('sha256').update(email).digest('hex');
+    const emailHash = sha256Hex(email);
     try {
       await this.store.put(Collections.earlyAccessEmails, emailHash, { userId }, 0);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCESS_LEVELS, keySchema, userIdSchema, type AccessLevel } from '../flags/model.js';
 
 /** Life-cycle states of an early-access member. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCESS_LEVELS } from '../flags/model.js';
 import { storedRecordParser } from '../validation.js';
 import { MEMBER_STATUSES, type EarlyAccessFeature, type Feedback, type Member } from './model.js';

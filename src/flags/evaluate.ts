@@ -67,6 +67,9 @@ export interface EvaluationResult {
   readonly errorCode?: EvaluationErrorCode;
 }
 
+/** The listed users of every flag that lists none. */
+const NO_USERS: ReadonlySet<string> = new Set();
+
 /** How a value was chosen: OpenFeature's standard resolution reasons. */
 export type VariantReason = OpenFeatureReason;
 
@@ -138,7 +141,8 @@ export class CompiledFlag {
    */
   constructor(flag: Flag, environment: TargetingEnvironment = EMPTY_ENVIRONMENT) {
     this.flag = flag;
-    this.listedUsers = new Set(flag.enabledUsers);
+    // Most flags list nobody: they share one empty set (an empty Set costs about 150 bytes).
+    this.listedUsers = flag.enabledUsers.length === 0 ? NO_USERS : new Set(flag.enabledUsers);
     const prepared: PreparedFlag = {
       key: flag.key,
       listed: this.listedUsers,
@@ -610,7 +614,8 @@ export function explainEvaluation(result: EvaluationResult): string {
       : '';
   const detail = (result.reason === 'INVALID_CONTEXT' || result.reason === 'ERROR') && result.errorMessage ? `: ${result.errorMessage}` : '';
   const why = `${REASON_INFO[result.reason]?.explain ?? 'unknown reason'}${detail}${targetingClause(result)}`;
-  return `${result.flagKey} is ${onOff}: ${why}${where} [${result.reason}]`;
+  const served = result.valueType !== undefined && result.valueType !== 'boolean' && result.variant !== undefined ? `; serves variant '${result.variant}'` : '';
+  return `${result.flagKey} is ${onOff}: ${why}${where}${served} [${result.reason}]`;
 }
 
 /** The words `explainEvaluation` adds for rules, prerequisites and `bucketBy`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A user id: any non-empty string up to 256 characters, unicode allowed. */
 export const userIdSchema = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isPollutingKey } from '../validation.js';
 import { attributeNameSchema, conditionSchema } from './conditions/index.js';
 import { epochSchema, percentageSchema, userIdSchema } from './fields.js';

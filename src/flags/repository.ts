@@ -1,6 +1,6 @@
 import { StoreError, ValidationError, toError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
-import { iterateRecords } from '../storage/records.js';
+import { iteratePages } from '../storage/records.js';
 import { Collections, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 import type { FlagEvents } from './events.js';
 import type { ExposureCounter, ExposureSource } from './exposure.js';
@@ -138,10 +138,10 @@ export class FlagRepository implements ExposureSource {
     return this.segmentSync.hooks;
   }
 
-  /** The exposure counters of every flag held, by key. */
+  /** The exposure counters of every flag held that was evaluated with exposure on, by key. */
   exposureCounters(): ReadonlyMap<string, ExposureCounter> {
     const counters = new Map<string, ExposureCounter>();
-    for (const [key, entry] of this.snapshot.allEntries()) counters.set(key, entry.exposure);
+    for (const [key, entry] of this.snapshot.allEntries()) if (entry.exposure !== undefined) counters.set(key, entry.exposure);
     return counters;
   }
 
@@ -263,8 +263,10 @@ export class FlagRepository implements ExposureSource {
       await this.store.subscribed?.();
       // Segments first, so flags compile against the segments their rules name.
       await this.segmentSync.load();
-      for await (const record of iterateRecords(this.store, Collections.flags)) {
-        seen.set(record.key, { ...record, value: parseStoredFlag(record, this.store.name) });
+      // Page by page, not record by record through an async generator: at 100,000 flags the
+      // per-record promise machinery cost more than validating the records.
+      for await (const page of iteratePages(this.store, Collections.flags)) {
+        for (const record of page) seen.set(record.key, { key: record.key, version: record.version, value: parseStoredFlag(record, this.store.name) });
       }
     } catch (error) {
       const wrapped =

@@ -1,18 +1,61 @@
 import type { Clock } from '../clock.js';
-import { ExposureCounter } from './exposure.js';
+import type { ExposureCounter } from './exposure.js';
 import { CompiledFlag } from './evaluate.js';
 import { FLAG_STATES, type EvaluationContext, type Flag, type FlagState } from './model.js';
 import type { Segment } from './segments.js';
 import type { TargetingEnvironment } from './targeting.js';
 
-/** What the snapshot holds per flag: the compiled flag and its exposure counters. */
-export interface SnapshotEntry {
+/**
+ * What the snapshot holds per flag: the validated flag, its compiled form (built on the first
+ * evaluation) and its exposure counters.
+ *
+ * Why compile late: a client may hold 100,000 flags and evaluate a few hundred of them. Compiling
+ * (sets of listed users, the salt's hash state, the strategy's closures, rules) at load time
+ * cost more than reading and validating the flag and tripled its memory; built on first use,
+ * a flag never evaluated costs its record and this entry. The first evaluation of each flag
+ * version pays the compile once.
+ */
+export class SnapshotEntry {
   readonly version: number;
-  readonly compiled: CompiledFlag;
-  /** Survives updates of the flag; dropped when the flag is deleted. */
-  readonly exposure: ExposureCounter;
+  /** The flag as stored (validated). */
+  readonly flag: Flag;
+  /**
+   * Created on the first evaluation counted with exposure on (most flags of a big client never
+   * are: they cost nothing here); survives updates of the flag; dropped when it is deleted.
+   */
+  exposure: ExposureCounter | undefined;
   /** Whether `flag:deprecated` was reported for this flag; survives updates that keep the state. */
   deprecationReported: boolean;
+  private readonly environment: TargetingEnvironment;
+  private built: CompiledFlag | undefined = undefined;
+
+  constructor(version: number, flag: Flag, environment: TargetingEnvironment, exposure: ExposureCounter | undefined, deprecationReported: boolean) {
+    this.version = version;
+    this.flag = flag;
+    this.environment = environment;
+    this.exposure = exposure;
+    this.deprecationReported = deprecationReported;
+  }
+
+  /** The compiled flag, built on first use. The hot path reads it. */
+  get compiled(): CompiledFlag {
+    return this.built ?? this.build();
+  }
+
+  /** Whether the compiled flag was built already (a segment change only rebuilds those). */
+  get isBuilt(): boolean {
+    return this.built !== undefined;
+  }
+
+  private build(): CompiledFlag {
+    this.built = new CompiledFlag(this.flag, this.environment);
+    return this.built;
+  }
+
+  /** The same entry, to be compiled afresh (its segments changed). */
+  rebuilt(): SnapshotEntry {
+    return new SnapshotEntry(this.version, this.flag, this.environment, this.exposure, this.deprecationReported);
+  }
 }
 
 /** Counts of flags by state. */
@@ -79,8 +122,9 @@ export class FlagSnapshot implements TargetingEnvironment {
     }
     const flags: string[] = [];
     for (const [flagKey, entry] of this.entries) {
-      if (!entry.compiled.targeting?.rules.segmentKeys.has(key)) continue;
-      this.entries.set(flagKey, { ...entry, compiled: new CompiledFlag(entry.compiled.flag, this) });
+      const named = entry.isBuilt ? entry.compiled.targeting?.rules.segmentKeys.has(key) : entry.flag.rules?.some((rule) => rule.segments?.includes(key));
+      if (!named) continue;
+      this.entries.set(flagKey, entry.rebuilt());
       flags.push(flagKey);
     }
     return { changed: true, previous, flags: flags.sort() };
@@ -114,28 +158,23 @@ export class FlagSnapshot implements TargetingEnvironment {
    */
   apply(key: string, version: number, flag: Flag | undefined, replace = false): AppliedChange {
     const current = this.entries.get(key);
-    const previous = current?.compiled.flag;
+    const previous = current?.flag;
     if (flag === undefined) {
       if (!current) return { changed: false, previous };
       this.entries.delete(key);
       return { changed: true, previous };
     }
     if (current && !replace && version !== 0 && current.version !== 0 && version <= current.version) return { changed: false, previous };
-    if (current && current.version === version && version !== 0 && current.compiled.flag.updatedAt === flag.updatedAt && current.compiled.flag.createdAt === flag.createdAt) {
+    if (current && current.version === version && version !== 0 && current.flag.updatedAt === flag.updatedAt && current.flag.createdAt === flag.createdAt) {
       return { changed: false, previous };
     }
-    this.entries.set(key, {
-      version,
-      compiled: new CompiledFlag(flag, this),
-      exposure: current?.exposure ?? new ExposureCounter(),
-      deprecationReported: current !== undefined && current.deprecationReported && previous?.state === flag.state,
-    });
+    this.entries.set(key, new SnapshotEntry(version, flag, this, current?.exposure, current !== undefined && current.deprecationReported && previous?.state === flag.state));
     return { changed: true, previous };
   }
 
   /** Every flag held, sorted by key. */
   flags(): Flag[] {
-    return [...this.entries.values()].map((entry) => entry.compiled.flag).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.entries.values()].map((entry) => entry.flag).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** Every key held. */
@@ -159,7 +198,7 @@ export class FlagSnapshot implements TargetingEnvironment {
   /** Counts by state. */
   stats(): FlagStats {
     const byState = Object.fromEntries(FLAG_STATES.map((state) => [state, 0])) as Record<FlagState, number>;
-    for (const entry of this.entries.values()) byState[entry.compiled.flag.state]++;
+    for (const entry of this.entries.values()) byState[entry.flag.state]++;
     return { total: this.entries.size, byState };
   }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isPollutingKey } from '../validation.js';
 import { BUCKET_COUNT, bucketWithSalt, type BucketSalt } from './bucket.js';
 import { userIdSchema } from './fields.js';

@@ -39,6 +39,11 @@ redis.call('PUBLISH', ARGV[3], ARGV[4] .. '0')
 return {1, current}
 `;
 
+// One command instead of MULTI, HGET, HGET, EXEC: the value and its version read atomically.
+const GET = `
+return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}
+`;
+
 const LIST = `
 local keys = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 if #keys == 0 then return {} end
@@ -121,6 +126,7 @@ export class RedisStore implements Store {
     this.client.defineCommand('phasegatePut', { numberOfKeys: 4, lua: PUT });
     this.client.defineCommand('phasegateDelete', { numberOfKeys: 4, lua: DELETE });
     this.client.defineCommand('phasegateList', { numberOfKeys: 4, lua: LIST });
+    this.client.defineCommand('phasegateGet', { numberOfKeys: 2, lua: GET });
   }
 
   private readonly onClientError = (error: Error): void => this.clientChanged(false, error);
@@ -144,13 +150,8 @@ export class RedisStore implements Store {
 
   async get<T = unknown>(collection: string, key: string): Promise<StoredRecord<T> | undefined> {
     const [values, versions] = this.keys(collection);
-    const [value, version] = await this.call('get', async () => {
-      const result = await this.client.multi().hget(values, key).hget(versions, key).exec();
-      return (result ?? []).map(([error, reply]) => {
-        if (error) throw error;
-        return reply as string | null;
-      });
-    });
+    // A Lua nil ends the reply table early: a missing value comes back as [] and a missing version as [value].
+    const [value, version] = await this.call('get', () => (this.client as unknown as Commands).phasegateGet(values, versions, key));
     if (value == null || version == null) return undefined;
     return { key, version: parseStoredVersion(Number(version), `Redis store ${this.name}, record ${collection}/${key}`), value: JSON.parse(value) as T };
   }
@@ -318,4 +319,5 @@ interface Commands {
   phasegatePut(...args: string[]): Promise<[number, number]>;
   phasegateDelete(...args: string[]): Promise<[number, number]>;
   phasegateList(...args: Array<string | Buffer>): Promise<string[]>;
+  phasegateGet(values: string, versions: string, key: string): Promise<Array<string | null>>;
 }

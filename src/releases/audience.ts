@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCESS_LEVELS, keySchema, type AccessLevel, type Rule } from '../flags/model.js';
 
 /** Prefix of the rule ids a release writes for a phase's audience (other rules on the flag are left alone). */

@@ -1,5 +1,5 @@
-import semver from 'semver';
-import { z } from 'zod';
+import semver from '../semver.js';
+import * as z from 'zod';
 import { Duration } from '../clock.js';
 import { keySchema } from '../flags/model.js';
 import { phaseAudienceSchema } from './audience.js';

@@ -1,6 +1,6 @@
-import semver from 'semver';
+import semver from '../semver.js';
 import type { Clock } from '../clock.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FlagOwnedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { EventPort } from '../event-port.js';
 import type { ActorOptions } from '../contracts.js';

@@ -1,5 +1,5 @@
-import semver from 'semver';
-import { z } from 'zod';
+import semver from '../semver.js';
+import * as z from 'zod';
 import type { StoredRecord } from '../storage/store.js';
 import { storedRecordParser } from '../validation.js';
 import { RELEASE_STATUSES, RELEASE_TYPES, type Release } from './model.js';

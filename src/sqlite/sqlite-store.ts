@@ -116,6 +116,7 @@ export class SqliteStore implements Store {
   private db: Database | undefined;
   private opening: Promise<Database> | undefined;
   private statements: ReturnType<SqliteStore['prepare']> | undefined;
+  private transactions: ReturnType<SqliteStore['prepareTransactions']> | undefined;
   private closed = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -171,40 +172,15 @@ export class SqliteStore implements Store {
   async put<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<StoredRecord<T>> {
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError(`Cannot store ${collection}/${key}: the value is not JSON-serialisable`);
-    const { db, statements } = await this.ready();
-    const { version, seq } = this.run('put', () =>
-      db
-        .transaction(() => {
-          const current = statements.version.get(collection, key) as { version: number | bigint } | undefined;
-          const actual = current === undefined ? 0 : parseStoredVersion(current.version, this.where(collection, key));
-          if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
-          const base = actual === 0 ? this.floorOf(collection) : actual;
-          const version = nextVersion(base, this.where(collection, key));
-          statements.upsert.run(collection, key, version, json);
-          return { version, seq: this.logChange(collection, key, version) };
-        })
-        .immediate(),
-    );
+    const { transactions } = await this.ready();
+    const { version, seq } = this.run('put', () => transactions.put.immediate(collection, key, json, expectedVersion));
     this.emitOwn(seq, { type: 'change', collection, key, version });
     return { key, version, value: JSON.parse(json) as T };
   }
 
   async delete(collection: string, key: string, expectedVersion?: number): Promise<boolean> {
-    const { db, statements } = await this.ready();
-    const seq = this.run('delete', () =>
-      db
-        .transaction(() => {
-          const current = statements.version.get(collection, key) as { version: number | bigint } | undefined;
-          const actual = current === undefined ? 0 : parseStoredVersion(current.version, this.where(collection, key));
-          if (expectedVersion !== undefined && actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
-          if (current === undefined) return undefined;
-          statements.remove.run(collection, key);
-          // Remember the highest version deleted, so a re-created record starts above it.
-          statements.raiseFloor.run(collection, actual);
-          return this.logChange(collection, key, 0);
-        })
-        .immediate(),
-    );
+    const { transactions } = await this.ready();
+    const seq = this.run('delete', () => transactions.remove.immediate(collection, key, expectedVersion));
     if (seq === undefined) return false;
     this.scrubPending = true;
     this.scrub();
@@ -254,7 +230,11 @@ export class SqliteStore implements Store {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private async ready(): Promise<{ db: Database; statements: NonNullable<SqliteStore['statements']> }> {
+  private async ready(): Promise<{
+    db: Database;
+    statements: NonNullable<SqliteStore['statements']>;
+    transactions: NonNullable<SqliteStore['transactions']>;
+  }> {
     if (this.closed) throw new ClosedError(`${this.name} is closed`);
     if (!this.db) {
       this.opening ??= this.open();
@@ -266,7 +246,7 @@ export class SqliteStore implements Store {
       }
       if (this.closed) throw new ClosedError(`${this.name} is closed`);
     }
-    return { db: this.db!, statements: this.statements! };
+    return { db: this.db!, statements: this.statements!, transactions: this.transactions! };
   }
 
   private async open(): Promise<Database> {
@@ -294,6 +274,7 @@ export class SqliteStore implements Store {
       if (this.closed) throw new ClosedError(`${this.name} is closed`);
       this.db = db;
       this.statements = statements;
+      this.transactions = this.prepareTransactions(db, statements);
       return db;
     } catch (error) {
       if (db?.open) db.close();
@@ -359,6 +340,34 @@ export class SqliteStore implements Store {
       statement.safeIntegers(true);
     }
     return statements;
+  }
+
+  /**
+   * The write transactions, built once (better-sqlite3 wraps a function per `transaction` call):
+   * each is one `BEGIN IMMEDIATE` … `COMMIT`, so one fsync of the WAL per acknowledged write.
+   */
+  private prepareTransactions(db: Database, statements: ReturnType<SqliteStore['prepare']>) {
+    return {
+      put: db.transaction((collection: string, key: string, json: string, expectedVersion: number) => {
+        const current = statements.version.get(collection, key) as { version: number | bigint } | undefined;
+        const actual = current === undefined ? 0 : parseStoredVersion(current.version, this.where(collection, key));
+        if (actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
+        const base = actual === 0 ? this.floorOf(collection) : actual;
+        const version = nextVersion(base, this.where(collection, key));
+        statements.upsert.run(collection, key, version, json);
+        return { version, seq: this.logChange(collection, key, version) };
+      }),
+      remove: db.transaction((collection: string, key: string, expectedVersion: number | undefined) => {
+        const current = statements.version.get(collection, key) as { version: number | bigint } | undefined;
+        const actual = current === undefined ? 0 : parseStoredVersion(current.version, this.where(collection, key));
+        if (expectedVersion !== undefined && actual !== expectedVersion) throw new ConflictError(collection, key, expectedVersion, actual);
+        if (current === undefined) return undefined;
+        statements.remove.run(collection, key);
+        // Remember the highest version deleted, so a re-created record starts above it.
+        statements.raiseFloor.run(collection, actual);
+        return this.logChange(collection, key, 0);
+      }),
+    };
   }
 
   private floorOf(collection: string): number {

@@ -1,6 +1,10 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { nodeBuiltin } from '../runtime.js';
+
+// The file system from the host at run time (src/runtime.ts): FileStore is in the main entry,
+// which imports no `node:` module so that it bundles for browsers and edge runtimes.
+const { mkdirSync, statSync } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'FileStore');
+const { mkdir, stat } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'FileStore');
+const { dirname, resolve } = nodeBuiltin<typeof import('node:path')>('node:path', 'FileStore');
 
 // Why not `mkdir(path, { recursive: true })`: Node's recursive mkdir retries a component that
 // answers ENOENT after its parent exists, and under /proc (`--store /proc/x`) that never ends:

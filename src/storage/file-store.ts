@@ -1,13 +1,19 @@
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { link, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import type { FSWatcher } from 'node:fs';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
+import { nodeBuiltin } from '../runtime.js';
 import { assertNoPollutingKeys } from '../validation.js';
 import { makeDirectories } from './directories.js';
 import { compareKeys } from './keys.js';
+import { SortedKeys } from './sorted-keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
 import { nextVersion, parseStoredVersion } from './versions.js';
+
+// The file system from the host at run time (src/runtime.ts): the main entry imports no `node:`
+// module, so it bundles for browsers and edge runtimes; there, using FileStore throws StoreError.
+const { readdirSync, watch } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'FileStore');
+const { link, open, readFile, readdir, rm, stat, unlink } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'FileStore');
+const { join, resolve } = nodeBuiltin<typeof import('node:path')>('node:path', 'FileStore');
 
 const FORMAT = 'phasegate-store';
 const FORMAT_VERSION = 2;
@@ -23,6 +29,10 @@ const DATA_FILE = /^([a-z0-9][a-z0-9-]{0,63})(?:\.(\d{1,15}))?\.json$/;
  * never used before (see `publish`).
  */
 const KEPT_NAMES = 64;
+/** Files larger than this are only read line by line (in the layout `publish` writes). */
+const WHOLE_PARSE_LIMIT = 256 * 1024 * 1024;
+/** Bytes of text gathered before each write to a generation file. */
+const WRITE_CHUNK = 1 << 20;
 const KEPT_NAMES_MAX = 10_000;
 /** Temp files: `<collection>.json.tmp-<random>`; format 1 also left `<collection>.json.bak.tmp-<pid>`. */
 const TEMP_FILE = /^([a-z0-9][a-z0-9-]{0,63})\.json\.(?:bak\.)?tmp-[A-Za-z0-9-]+$/;
@@ -43,8 +53,11 @@ interface CollectionFile {
   exists: boolean;
   /** Identity of the file read (see `stampOf`), to notice a hand edit. */
   stamp: string;
-  /** The keys in order, computed on first list (generation files never change once written). */
-  sorted?: string[];
+  /**
+   * The keys in list order: built on first list, then carried from generation to generation by
+   * this process's own writes (one add or delete each), so a page costs O(log n + page).
+   */
+  sorted?: SortedKeys;
 }
 
 /** Options for {@link FileStore}. */
@@ -141,23 +154,9 @@ export class FileStore implements Store {
   async list<T = unknown>(collection: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
     const file = await this.read(collection);
     const limit = Math.max(0, Math.min(options.limit ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
-    file.sorted ??= [...file.records.keys()].sort(compareKeys);
-    const keys = file.sorted;
-    const prefix = options.prefix ?? '';
-    // Binary search for the first key past `after` and at or past the prefix: a page costs O(page + log n).
-    const from = options.after !== undefined && compareKeys(options.after, prefix) >= 0 ? options.after : undefined;
-    let low = 0;
-    let high = keys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const key = keys[middle]!;
-      if (from !== undefined ? compareKeys(key, from) <= 0 : compareKeys(key, prefix) < 0) low = middle + 1;
-      else high = middle;
-    }
+    file.sorted ??= SortedKeys.from(file.records.keys());
     const page: StoredRecord<T>[] = [];
-    for (let index = low; index < keys.length && page.length < limit; index++) {
-      const key = keys[index]!;
-      if (!key.startsWith(prefix)) break;
+    for (const key of file.sorted.page({ after: options.after, prefix: options.prefix, limit })) {
       const record = file.records.get(key)!;
       page.push({ key, version: record.version, value: structuredClone(record.value) as T });
     }
@@ -263,6 +262,13 @@ export class FileStore implements Store {
       if (published) {
         const stamp = await this.stampOf(this.fileOf(collection, generation));
         const file: CollectionFile = { records, deletedVersionFloor, generation, exists: true, stamp };
+        // The key index follows the one change instead of being rebuilt: the old generation is done with it.
+        if (current.sorted && this.cache.get(collection) === current) {
+          file.sorted = current.sorted;
+          current.sorted = undefined;
+          if (records.has(key)) file.sorted.add(key);
+          else file.sorted.delete(key);
+        }
         this.cache.set(collection, file);
         this.emitDifferences(collection, current, file);
         await this.removeOldGenerations(collection, dropsRecords ? generation : generation - 1, generation);
@@ -289,11 +295,6 @@ export class FileStore implements Store {
     readAt: number,
   ): Promise<boolean> {
     const path = this.fileOf(collection, generation);
-    const keys = [...records.keys()].sort(compareKeys);
-    const lines = keys.map((key) => {
-      const record = records.get(key)!;
-      return `    ${JSON.stringify({ key, version: record.version, value: record.value })}`;
-    });
     const header = {
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
@@ -303,11 +304,23 @@ export class FileStore implements Store {
       // Omitted while 0, so collections nothing was deleted from look as before.
       ...(deletedVersionFloor > 0 ? { deletedVersionFloor } : {}),
     };
-    const body = `${JSON.stringify(header, null, 2).slice(0, -2)},\n  "records": [\n${lines.join(',\n')}${lines.length ? '\n' : ''}  ]\n}\n`;
     const temp = join(this.directory, `${collection}.json.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const handle = await open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(body);
+      // Written in chunks of lines, one record a line: the file is never one string in memory (V8
+      // caps strings near 512 MB, which a collection of a million records would pass).
+      let chunk = `${JSON.stringify(header, null, 2).slice(0, -2)},\n  "records": [\n`;
+      let first = true;
+      for (const key of [...records.keys()].sort(compareKeys)) {
+        const record = records.get(key)!;
+        chunk += `${first ? '' : ',\n'}    ${JSON.stringify({ key, version: record.version, value: record.value })}`;
+        first = false;
+        if (chunk.length >= WRITE_CHUNK) {
+          await handle.write(chunk);
+          chunk = '';
+        }
+      }
+      await handle.write(`${chunk}${first ? '' : '\n'}  ]\n}\n`);
       await handle.sync();
     } catch (error) {
       await handle.close();
@@ -417,11 +430,23 @@ export class FileStore implements Store {
     }
     for (const [collection, { generation, name }] of newest) {
       if (generation === 0) continue;
-      const dropsRecords = await readFile(join(this.directory, name), 'utf8').then(
-        (text) => /^\s*"dropsRecords": true,?$/m.test(text.slice(0, 400)),
+      const dropsRecords = await this.head(join(this.directory, name)).then(
+        (text) => /^\s*"dropsRecords": true,?$/m.test(text),
         () => false,
       );
       await this.removeOldGenerations(collection, dropsRecords ? generation : generation - 1, generation, true);
+    }
+  }
+
+  /** The first 400 bytes of a file, as text (enough for a generation file's header). */
+  private async head(path: string): Promise<string> {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(400);
+      const { bytesRead } = await handle.read(buffer, 0, 400, 0);
+      return buffer.toString('utf8', 0, bytesRead);
+    } finally {
+      await handle.close();
     }
   }
 
@@ -501,22 +526,27 @@ export class FileStore implements Store {
     if (generation === undefined) return { records: new Map(), deletedVersionFloor: 0, generation: 0, exists: false, stamp: 'missing' };
     const path = this.fileOf(collection, generation);
     const stamp = await this.stampOf(path);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
       throw new StoreError(`Cannot read store file ${path}: ${(error as Error).message}`, { cause: error });
     }
-    if (text === '') throw Object.assign(new Error(`${path} was superseded`), { code: 'ENOENT' });
+    if (bytes.length === 0) throw Object.assign(new Error(`${path} was superseded`), { code: 'ENOENT' });
     const backup = generation === 0 ? `${path}.bak` : this.fileOf(collection, generation - 1);
     const corrupt = (problem: string): StoreError =>
       new StoreError(`Store file ${path} is corrupt: ${problem}. It was left untouched; the last good copy is ${backup} (if present).`);
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw corrupt(`invalid JSON (${(error as Error).message})`);
+    // Files this store wrote are read a line at a time, so no file is ever one string (V8 caps
+    // strings near 512 MB); anything else (a hand edit, format 1) is parsed whole, as JSON.
+    let data: unknown = parseByLines(bytes);
+    if (data === undefined) {
+      if (bytes.length > WHOLE_PARSE_LIMIT) throw corrupt(`it is not laid out one record a line, and at ${bytes.length} bytes it is too large to read whole`);
+      try {
+        data = JSON.parse(bytes.toString('utf8')) as unknown;
+      } catch (error) {
+        throw corrupt(`invalid JSON (${(error as Error).message})`);
+      }
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('the top level is not an object');
     const body = data as Record<string, unknown>;
@@ -603,6 +633,48 @@ export class FileStore implements Store {
       if (!after.records.has(key)) this.listeners.emit({ type: 'change', collection, key, version: 0 });
     }
   }
+}
+
+/**
+ * Parses a generation file in the layout `publish` writes (a pretty-printed header, then one record
+ * a line between `  "records": [` and `  ]`) one line at a time. `undefined` when the file is laid
+ * out otherwise or a line does not parse: the caller then parses it whole, for the exact error.
+ */
+export function parseByLines(bytes: Buffer): Record<string, unknown> | undefined {
+  const lines: Array<[number, number]> = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    lines.push([start, end]);
+    start = end + 1;
+  }
+  const text = (index: number): string => bytes.toString('utf8', lines[index]![0], lines[index]![1]);
+  if (lines.length < 4 || text(0) !== '{') return undefined;
+  let recordsAt = 1;
+  while (recordsAt < lines.length && lines[recordsAt]![1] - lines[recordsAt]![0] < 4096 && text(recordsAt) !== '  "records": [') recordsAt++;
+  if (recordsAt >= lines.length || text(recordsAt) !== '  "records": [') return undefined;
+  let header: Record<string, unknown>;
+  try {
+    const headerText = Array.from({ length: recordsAt }, (_, index) => text(index)).join('\n');
+    header = JSON.parse(`${headerText}\n"records": []}`) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const records: unknown[] = [];
+  let index = recordsAt + 1;
+  for (; index < lines.length; index++) {
+    const line = text(index);
+    if (line === '  ]') break;
+    if (!line.startsWith('    ')) return undefined;
+    try {
+      records.push(JSON.parse(line.endsWith(',') ? line.slice(4, -1) : line.slice(4)));
+    } catch {
+      return undefined;
+    }
+  }
+  // After the records: the closing brace, and nothing but an empty last line.
+  if (index + 1 >= lines.length || text(index + 1) !== '}' || lines.slice(index + 2).some(([start, end]) => end > start)) return undefined;
+  return { ...header, records };
 }
 
 /**

@@ -20,6 +20,20 @@ export async function* iterateRecords<T>(
 }
 
 /**
+ * Every record of a collection, a page at a time (in key order): for callers that handle many
+ * records, where {@link iterateRecords}' one promise per record is the larger cost.
+ */
+export async function* iteratePages<T>(store: Store, collection: string, pageSize = 1000): AsyncGenerator<readonly StoredRecord<T>[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list<T>(collection, after === undefined ? { limit: pageSize } : { after, limit: pageSize });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.key;
+  }
+}
+
+/**
  * Creates a record that must not exist yet (expected version 0). A conflict means the key is
  * taken: it becomes an {@link AlreadyExistsError} naming `what`, and nothing is overwritten.
  */

@@ -1,4 +1,4 @@
-import { evaluateFlag } from '../flags/evaluate.js';
+import { evaluateFlag, type EvaluationResult } from '../flags/evaluate.js';
 import type { EvaluationContext, Flag } from '../flags/model.js';
 import type { Simulation, SimulationStep } from './simulation.js';
 
@@ -120,31 +120,45 @@ export function assertFeatureDependency(simulation: Simulation, dependency: { fe
 
 /**
  * A configuration change that should not move anyone moved nobody: every user gets the same
- * answer from `after` as from `before`, except users named in `allowedToChange` (for example
- * a user just added to `enabledUsers`).
+ * answer and the same variant from `after` as from `before`, except users named in
+ * `allowedToChange` (for example a user just added to `enabledUsers`). With `maxMovedShare`, a
+ * change that is meant to move some users (a split's weights changed by 10 points: `0.1`) may
+ * move at most that share of `users`; the error names the first user past it.
  */
 export function assertStableAssignment(
   before: Flag,
   after: Flag,
   users: ReadonlyArray<string | EvaluationContext>,
-  options: { at?: number; allowedToChange?: readonly string[] } = {},
+  options: { at?: number; allowedToChange?: readonly string[]; maxMovedShare?: number } = {},
 ): void {
   const at = options.at ?? before.updatedAt;
   const allowed = new Set(options.allowedToChange ?? []);
+  const budget = Math.floor((options.maxMovedShare ?? 0) * users.length);
+  let moved = 0;
   for (const user of users) {
     const context = typeof user === 'string' ? { userId: user } : user;
     if (context.userId !== undefined && allowed.has(context.userId)) continue;
     const was = evaluateFlag(before, context, at);
     const is = evaluateFlag(after, context, at);
-    if (was.enabled !== is.enabled) {
-      throw new RolloutAssertionError(`User '${context.userId ?? '(none)'}' moved when '${before.key}' changed`, {
+    if (was.enabled === is.enabled && was.variant === is.variant) continue;
+    if (++moved <= budget) continue;
+    throw new RolloutAssertionError(
+      budget > 0 ? `More than ${budget} of ${users.length} users moved when '${before.key}' changed` : `User '${context.userId ?? '(none)'}' moved when '${before.key}' changed`,
+      {
         user: context.userId ?? null,
         at: iso(at),
-        before: `${was.enabled ? 'on' : 'off'} (${was.reason}${was.bucket !== undefined ? `, bucket ${was.bucket}` : ''})`,
-        after: `${is.enabled ? 'on' : 'off'} (${is.reason}${is.bucket !== undefined ? `, bucket ${is.bucket}` : ''})`,
-      });
-    }
+        before: describeAnswer(was),
+        after: describeAnswer(is),
+      },
+    );
   }
+}
+
+/** An answer for a counterexample: on/off, the variant of a flag with variants, the reason and buckets. */
+function describeAnswer(result: EvaluationResult): string {
+  const variant = result.valueType !== undefined && result.valueType !== 'boolean' ? ` variant ${result.variant ?? '(none)'}` : result.variant !== undefined && result.variant !== 'on' && result.variant !== 'off' ? ` variant ${result.variant}` : '';
+  const buckets = [result.bucket !== undefined ? `bucket ${result.bucket}` : '', result.variantBucket !== undefined ? `variant bucket ${result.variantBucket}` : ''].filter(Boolean).join(', ');
+  return `${result.enabled ? 'on' : 'off'}${variant} (${result.reason}${buckets ? `, ${buckets}` : ''})`;
 }
 
 /** The users with `feature` at a step (a convenience for custom properties). */

@@ -246,6 +246,42 @@ export function runStorageConformance(factory: () => Store | Promise<Store>, opt
       expect(await store.count(collection)).toBe(27);
     });
 
+    it('pages with no duplicates, no skips and a stable order while records are written between pages', async () => {
+      const store = await open();
+      const collection = freshCollection();
+      // Stable records exist from before the walk to after it; churn records come and go during it.
+      const stable = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+      for (const key of stable) await store.put(collection, key, { key }, 0);
+      for (let i = 0; i < 40; i += 4) await store.put(collection, `${stable[i]}-churn`, { churn: true }, 0);
+      const walked: string[] = [];
+      let after: string | undefined;
+      for (let round = 0; ; round++) {
+        const page = await store.list(collection, after === undefined ? { limit: 7 } : { after, limit: 7 });
+        if (page.length === 0) break;
+        walked.push(...page.map((record) => record.key));
+        after = page[page.length - 1]!.key;
+        // Between pages: churn before and after the cursor, update stable records on both sides, grow the collection.
+        for (let i = round % 4; i < 40; i += 4) {
+          const churn = `${stable[i]}-churn`;
+          const existing = await store.get(collection, churn);
+          if (existing) await store.delete(collection, churn, existing.version);
+          else await store.put(collection, churn, { churn: true }, 0);
+        }
+        const touched = stable[(round * 11) % 40]!;
+        const current = await store.get(collection, touched);
+        await store.put(collection, touched, { key: touched, round }, current!.version);
+        await store.put(collection, `a-new-${round}`, { before: 'the cursor' }, 0);
+        await store.put(collection, `z-new-${round}`, { after: 'the cursor' }, 0);
+      }
+      // Strictly increasing (code point order, the same as `<` for these ASCII keys): no duplicate, no going back.
+      for (let i = 1; i < walked.length; i++) expect(walked[i - 1]! < walked[i]!).toBe(true);
+      // Every record that existed throughout was seen exactly once.
+      for (const key of stable) expect(walked.filter((seen) => seen === key)).toEqual([key]);
+      // Records created past the cursor are seen, records created behind it are not.
+      expect(walked.some((key) => key.startsWith('z-new-'))).toBe(true);
+      expect(walked.some((key) => key.startsWith('a-new-'))).toBe(false);
+    });
+
     it('keeps collections apart', async () => {
       const store = await open();
       const first = freshCollection();

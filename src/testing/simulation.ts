@@ -42,6 +42,12 @@ export interface SimulationStep {
   readonly enabled: ReadonlyMap<string, ReadonlySet<string>>;
   /** Flag states by feature key at this time, for counterexamples. */
   readonly states: ReadonlyMap<string, string>;
+  /**
+   * For each flag with variants: the share of the users (0–1) served each variant, by name
+   * (every declared variant is listed, 0 when nobody got it). Users served nothing (an error,
+   * such as a split without a user id) count toward no variant. Always set by {@link simulateRollout}.
+   */
+  readonly variantShares?: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** The result of {@link simulateRollout}. */
@@ -119,16 +125,24 @@ export function simulateRollout(input: SimulationInput): Simulation {
     }
     // Segments and prerequisites resolve among this step's flags, as in a client's snapshot.
     const environment = targetingEnvironment({ segments: input.segments ?? [], flags });
+    const variantShares = new Map<string, Map<string, number>>();
     for (const flag of flags) {
       const on = new Set<string>();
+      const served = flag.variants === undefined ? undefined : new Map<string, number>(flag.variants.map((variant) => [variant.name, 0]));
       contexts.forEach((context, index) => {
-        if (evaluateFlag(flag, context, at, environment).enabled) on.add(users[index]!);
+        const result = evaluateFlag(flag, context, at, environment);
+        if (result.enabled) on.add(users[index]!);
+        if (served !== undefined && result.variant !== undefined) served.set(result.variant, (served.get(result.variant) ?? 0) + 1);
       });
       enabled.set(flag.key, on);
       states.set(flag.key, describeState(flag, at));
+      if (served !== undefined) {
+        for (const [name, count] of served) served.set(name, contexts.length === 0 ? 0 : count / contexts.length);
+        variantShares.set(flag.key, served);
+      }
     }
     for (const feature of features) if (!enabled.has(feature)) enabled.set(feature, new Set());
-    steps.push({ at, phase: current?.phase.name ?? null, plannedPercentage: current?.phase.percentage ?? null, enabled, states });
+    steps.push({ at, phase: current?.phase.name ?? null, plannedPercentage: current?.phase.percentage ?? null, enabled, states, variantShares });
   }
   return { features, users, steps, completedAt };
 }

@@ -65,7 +65,7 @@ describe('every write of every module is audited', () => {
     await gate.close();
   });
 
-  it('costs one put per audited write: the before value comes from the write\'s own read', async () => {
+  it('costs four audit round trips per audited write (settle, write ahead, promote, clear); the before value comes from the write\'s own read', async () => {
     const memory = new MemoryStore();
     const calls: string[] = [];
     const store = new Proxy(memory, {
@@ -84,11 +84,12 @@ describe('every write of every module is audited', () => {
     calls.length = 0;
     await gate.flags.update('f', { state: 'enabled' }, { by: 'ana' });
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(calls).toEqual(['get flags', 'put flags', 'put audit']);
+    // The entry is written ahead of the write and promoted after it (crash-safe, src/audit/pending.ts).
+    expect(calls).toEqual(['get flags', 'list audit', 'put audit', 'put flags', 'put audit', 'delete audit']);
     calls.length = 0;
     await gate.flags.delete('f');
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(calls).toEqual(['get flags', 'delete flags', 'put audit']);
+    expect(calls).toEqual(['get flags', 'list audit', 'put audit', 'delete flags', 'put audit', 'delete audit']);
     await gate.close();
   });
 

@@ -212,6 +212,83 @@ describe('phasegate/console in a real browser', () => {
     await page.close();
   }, 90_000);
 
+  it('the evaluation explorer shows prerequisites, rules (with segments), bucketBy and the strategy, agreeing with gate.evaluate', async () => {
+    await writer.segments.create({ key: 'eu-pro', conditions: [{ attribute: 'country', operator: 'IN', values: ['DE', 'FR'] }, { attribute: 'plan', operator: 'IN', values: ['pro'] }] });
+    await writer.flags.create({ key: 'kill-switch', state: 'rollout', strategy: { type: 'percentage', percentage: 100 }, rules: [{ id: 'blocked', conditions: [{ attribute: 'country', operator: 'IN', values: ['KP'] }], serve: { type: 'off' } }] });
+    await writer.flags.create({
+      key: 'targeted',
+      state: 'rollout',
+      strategy: { type: 'percentage', percentage: 30 },
+      prerequisites: [{ flag: 'kill-switch', enabled: true }],
+      bucketBy: 'accountId',
+      rules: [
+        { id: 'staff', conditions: [{ attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com'] }], serve: { type: 'on' } },
+        { id: 'eu-pro-half', segments: ['eu-pro'], conditions: [{ attribute: 'age', operator: 'NUM_GTE', values: [18] }], serve: { type: 'percentage', percentage: 50 } },
+        { id: 'old-app', conditions: [{ attribute: 'appVersion', operator: 'SEMVER_LT', values: ['2.0.0'] }], serve: { type: 'off' } },
+      ],
+    });
+    // The host follows the writer's store through the file watcher.
+    for (let i = 0; i < 200 && !host.allFlags().some((f) => f.key === 'targeted'); i++) await new Promise((done) => setTimeout(done, 25));
+    const { page, problems } = await newPage();
+    const contexts: EvaluationContext[] = [
+      { userId: 'a', attributes: { country: 'KP', accountId: 'acme' } },
+      { userId: 'b', attributes: { email: 'dana@example.com', accountId: 'acme' } },
+      { userId: 'c', attributes: { country: 'DE', plan: 'pro', age: 30, accountId: 'globex' } },
+      { userId: 'd', attributes: { country: 'FR', plan: 'pro', age: 30, accountId: 'initech' } },
+      { userId: 'e', attributes: { country: 'DE', plan: 'free', age: 30, accountId: 'acme' } },
+      { userId: 'f', attributes: { country: 'US', appVersion: '1.4.0', accountId: 'acme' } },
+      { userId: 'g', attributes: { country: 'US' } },
+      { userId: 'h', attributes: { country: 'DE', plan: 'pro', age: 12, accountId: 'umbrella' } },
+    ];
+    for (let i = 0; i < 24; i++) contexts.push({ userId: `t-${i}`, attributes: { country: ['DE', 'US', 'FR'][i % 3]!, plan: i % 2 ? 'pro' : 'free', age: 10 + i * 3, accountId: `acct-${i % 7}` } });
+    const seen = new Set<string>();
+    for (const [index, context] of contexts.entries()) {
+      const attributes = JSON.stringify(context.attributes);
+      if (index < 3) {
+        await page.goto(`${base}/flags/targeted`);
+        await page.fill('input[name="userId"]', context.userId!);
+        await page.fill('input[name="attributes"]', attributes);
+        await Promise.all([page.waitForURL(/explore=1/), page.click('form.explorer button')]);
+      } else {
+        await page.goto(`${base}/flags/targeted?${new URLSearchParams({ explore: '1', userId: context.userId!, attributes })}`);
+      }
+      const shown = await page.locator('#explorer-result').evaluate((element) => ({
+        enabled: element.getAttribute('data-enabled') === 'true',
+        reason: element.getAttribute('data-reason'),
+        rows: [...element.querySelectorAll('tr[data-step]')].map((row) => ({
+          step: row.getAttribute('data-step'),
+          name: row.getAttribute('data-name'),
+          outcome: row.getAttribute('data-outcome'),
+          text: row.textContent ?? '',
+        })),
+      }));
+      const expected = host.evaluate('targeted', context);
+      seen.add(expected.reason);
+      expect({ context, enabled: shown.enabled, reason: shown.reason }).toEqual({ context, enabled: expected.enabled, reason: expected.reason });
+      const decided = shown.rows.filter((row) => row.outcome === 'decided');
+      expect(decided, JSON.stringify(shown.rows)).toHaveLength(1);
+      // The prerequisite is always shown with its answer, the rules in order, then bucketBy and the strategy.
+      expect(shown.rows.map((row) => row.name ?? row.step)).toEqual(['state', 'kill-switch', 'listed users', 'staff', 'eu-pro-half', 'old-app', 'bucket by', 'strategy']);
+      const prerequisite = shown.rows[1]!;
+      expect(prerequisite.text).toContain(`it is ${host.isEnabled('kill-switch', context) ? 'on' : 'off'}`);
+      if (expected.reason === 'PREREQUISITE_FAILED') expect(decided[0]!.name).toBe('kill-switch');
+      if (expected.ruleId !== undefined) expect(decided[0]!.name).toBe(expected.ruleId);
+      for (const trace of expected.rules ?? []) {
+        const row = shown.rows.find((r) => r.name === trace.ruleId)!;
+        if (!trace.matched) expect(row.text).toContain(trace.failure!.message);
+        if (trace.failure?.segment) expect(row.text).toContain(`segment '${trace.failure.segment}'`);
+      }
+      if (expected.bucket !== undefined) expect(decided[0]!.text).toContain(`bucket ${expected.bucket}`);
+    }
+    // The set covered every kind of step deciding.
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['PREREQUISITE_FAILED', 'RULE_MATCH', 'RULE_MATCH_OFF', 'NO_BUCKET_VALUE']));
+    expect([...seen].some((reason) => reason === 'RULE_IN_PERCENTAGE' || reason === 'RULE_OUTSIDE_PERCENTAGE')).toBe(true);
+    expect([...seen].some((reason) => reason === 'IN_PERCENTAGE' || reason === 'OUTSIDE_PERCENTAGE')).toBe(true);
+    await page.screenshot({ path: join(output, 'console-explorer-targeting.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('an allowed action changes the store and writes an audit entry with actor, reason and diff', async () => {
     allowWrites = true;
     const { page, problems } = await newPage();

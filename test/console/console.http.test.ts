@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPhasegate, MemoryStore, type Phasegate } from '../../src/index.js';
 import { createConsole, fastifyConsole, koaConsole, type ConsoleHandler, type ConsoleOptions } from '../../src/console/index.js';
 import { escapeHtml, html, maskEmail } from '../../src/console/html.js';
-import { exposureSeries, plannedExposure } from '../../src/console/charts.js';
+import { exposureSeries, plannedExposure } from '../../src/markup/charts.js';
 import { defaultRolloutPlan, RELEASE_TYPES, type Release } from '../../src/index.js';
 
 let gate: Phasegate;

@@ -19,6 +19,7 @@ const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((file) => 
 /** Every block that is not run, as `file: reason`. Adding one is a visible decision. */
 const NOT_RUN = [
   'README.md: installs dependencies and runs the whole test suite, which includes this runner',
+  'docs/edge.md: a Cloudflare Worker module (test/runtimes/runtimes.test.ts serves one in workerd)',
   'docs/flags.md: the shape of a stored flag, not a program',
   'docs/openfeature.md: installs packages from the registry',
   'docs/openfeature.md: the "before" picture, with a made-up vendor SDK and your app',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import murmurhash3 from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +94,33 @@ describe('variant model', () => {
     expect(plain).not.toHaveProperty('offVariant');
     expect(gate.isEnabled('checkout-theme', { userId: 'u' })).toBe(true);
     await gate.close();
+  });
+});
+
+describe('docs/bucketing.md variant bucket vectors', () => {
+  const doc = readFileSync(new URL('../../docs/bucketing.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('### Variant bucket vectors'));
+  const rows = section
+    .split('\n')
+    .filter((line) => /^\| [^-v|]/.test(line))
+    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()))
+    .map(([salt, userId, hash, variantBucket, rolloutBucket]) => ({ salt: salt!, userId: userId!, hash: Number(hash), variantBucket: Number(variantBucket), rolloutBucket: Number(rolloutBucket) }));
+
+  it('has vectors, including non-ASCII ones', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(8);
+    expect(rows.some((row) => /[^\x00-\x7f]/.test(row.userId))).toBe(true);
+  });
+
+  it.each(rows)('salt $salt, user $userId', ({ salt, userId, hash, variantBucket, rolloutBucket }) => {
+    expect(murmurhash3.x86.hash32(new TextEncoder().encode(`${salt}:${userId}`), VARIANT_SEED)).toBe(hash);
+    expect(variantBucketOf(salt, userId)).toBe(variantBucket);
+    expect(hash % 100_000).toBe(variantBucket);
+    expect(bucketOf(salt, userId)).toBe(rolloutBucket);
+  });
+
+  it('the seed is the one the doc names', () => {
+    expect(VARIANT_SEED).toBe(0x76617269);
+    expect(doc).toContain('seed **0x76617269**');
   });
 });
 

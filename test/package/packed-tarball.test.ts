@@ -129,6 +129,33 @@ describe('the published package', () => {
     expect(result.status).toBe(0);
   }, 120_000);
 
+  it('attw on the packed tarball (what --pack does, without rebuilding): every subpath resolves to types in every resolution mode', () => {
+    const attw = join(root, 'node_modules', '.bin', 'attw');
+    const result = spawnSync(attw, [tarball, '--format', 'json'], { cwd: project, encoding: 'utf8' });
+    const report = JSON.parse(result.stdout) as {
+      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }> };
+    };
+    expect(report.analysis.problems).toEqual([]);
+    const exported = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports as Record<string, unknown>).filter((key) => key !== './package.json');
+    // attw also resolves ./package.json (JSON, no types): every other subpath must have types.
+    const entrypoints = Object.entries(report.analysis.entrypoints).filter(([subpath]) => subpath !== './package.json');
+    expect(entrypoints.map(([subpath]) => subpath).sort()).toEqual(exported.sort());
+    for (const [subpath, entrypoint] of entrypoints) {
+      expect(Object.keys(entrypoint.resolutions).sort(), subpath).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+      for (const [mode, { resolution }] of Object.entries(entrypoint.resolutions)) {
+        expect(resolution?.isTypeScript, `${subpath} in ${mode}`).toBe(true);
+      }
+    }
+    expect(result.status).toBe(0);
+  }, 120_000);
+
+  it('passes publint --strict (exports, types and files as bundlers and runtimes read them)', () => {
+    const publint = join(root, 'node_modules', '.bin', 'publint');
+    const result = spawnSync(publint, ['run', tarball, '--strict'], { cwd: project, encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toContain('All good!');
+    expect(result.status).toBe(0);
+  }, 120_000);
+
   it('imports from ESM and evaluates', () => {
     writeFileSync(
       join(project, 'esm.mjs'),
@@ -193,7 +220,7 @@ describe('the published package', () => {
       engines: { node: string };
     };
     expect(pkg.sideEffects).toBe(false);
-    expect(pkg.engines.node).toBe('>=20');
+    expect(pkg.engines.node).toBe('>=20.16');
     for (const entry of Object.values(pkg.exports).filter((value) => typeof value === 'object')) {
       for (const path of [entry.import.types, entry.require.types]) {
         expect(readdirSync(join(project, 'node_modules', 'phasegate', path, '..'))).toContain(path.split('/').pop());

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isPollutingKey } from '../../validation.js';
 import type { EvaluationContext } from '../model.js';
 import { operatorFamily } from './registry.js';

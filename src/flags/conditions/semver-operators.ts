@@ -1,4 +1,4 @@
-import semver from 'semver';
+import semver from '../../semver.js';
 import { ConditionOutcome, expectOneValue, type OperatorFamily } from './types.js';
 
 const { MATCH, NO_MATCH, WRONG_TYPE } = ConditionOutcome;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BUCKET_COUNT, bucketWithSalt } from '../bucket.js';
 import { epochSchema } from '../fields.js';
 import { decisionTrace, defineStrategy } from './strategy.js';

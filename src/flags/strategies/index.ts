@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { gradualStrategy } from './gradual.js';
 import { percentageStrategy } from './percentage.js';
 import { ringStrategy } from './ring.js';

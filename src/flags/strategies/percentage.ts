@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bucketWithSalt, thresholdFor } from '../bucket.js';
 import { INVALID_FIELD, readUserId } from '../context.js';
 import { percentageSchema } from '../fields.js';

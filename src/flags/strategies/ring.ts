@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { INVALID_FIELD, readRing, readUserId } from '../context.js';
 import { defineStrategy } from './strategy.js';
 

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { INVALID_FIELD, readUserId } from '../context.js';
 import { userIdSchema } from '../fields.js';
+import { idSetFor, type IdLookup } from '../id-sets.js';
 import { defineStrategy } from './strategy.js';
 
 /** User list: on for exactly the listed user ids. */
@@ -31,7 +32,8 @@ export const userListStrategy = defineStrategy({
     },
   },
   compile(strategy: UserListStrategy, flag) {
-    const users: ReadonlySet<string> = new Set(strategy.userIds);
+    // A big list unchanged since the flag's previous version keeps its set (see id-sets.ts).
+    const users: IdLookup = idSetFor(flag.key, strategy.userIds);
     const { listed, anyListed } = flag;
     return {
       decide(userId) {
