@@ -256,6 +256,30 @@ describe('semver comparison without allocation', () => {
       { numRuns: 5000 },
     );
   });
+
+  it('a compiled SEMVER condition remembers outcomes without changing any answer, past its cache size', () => {
+    const operators = ['SEMVER_EQ', 'SEMVER_GT', 'SEMVER_LT'] as const;
+    const expected = (operator: (typeof operators)[number], text: string, target: string): number => {
+      const order = reference(text, target);
+      if (order === 'invalid') return WRONG_TYPE;
+      return order === { SEMVER_EQ: 0, SEMVER_GT: 1, SEMVER_LT: -1 }[operator] ? MATCH : NO_MATCH;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...operators),
+        validTarget,
+        // More distinct texts than the cache holds, asked in an order with repeats, and a long one.
+        fc.array(fc.oneof(version, fc.string({ maxLength: 8 }), version.map((v) => `${v}+${'b'.repeat(70)}`)), { minLength: 300, maxLength: 600 }),
+        (operator, target, texts) => {
+          const condition = compileCondition({ attribute: 'v', operator, values: [target] });
+          for (const text of [...texts, ...texts.slice().reverse()]) {
+            expect(condition.test({ attributes: { v: text } }, NOW)).toBe(expected(operator, text, target));
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });
 
 describe('CIDR matching against node:net BlockList', () => {
