@@ -15,6 +15,7 @@ export {
   fieldOf,
   outcomeName,
   readAttribute,
+  readAttributes,
   UNREADABLE,
 } from './condition.js';
 export type { Condition } from './condition.js';
