@@ -4,23 +4,13 @@
 // --quick: 20 runs per row (the smoke test); --no-write: do not touch docs/.
 // Seeded: the same numbers on every machine and every run.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { simulateGuard, traceSequentialGuard } from '../src/analytics/guard-simulation.ts';
+import { REFERENCE_GUARD_SCENARIO, simulateGuard, traceSequentialGuard } from '../src/analytics/guard-simulation.ts';
 
 const quick = process.argv.includes('--quick');
 const write = !process.argv.includes('--no-write');
 const runs = quick ? 20 : 1_000;
 
-const base = {
-  runs,
-  seed: 18,
-  controlRate: 0.02,
-  phases: [
-    { percentage: 5, hours: 24 },
-    { percentage: 20, hours: 24 },
-  ],
-  observationsPerHour: 2_000,
-  lookEveryMinutes: 10,
-};
+const base = { ...REFERENCE_GUARD_SCENARIO, runs, seed: 18 };
 const scenarios = [
   { name: 'A/A: no difference (2% errors in both arms)', options: { ...base, treatmentRate: 0.02 }, harmful: false },
   { name: 'release doubles the error rate (4% against 2%)', options: { ...base, treatmentRate: 0.04 }, harmful: true },

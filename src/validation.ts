@@ -11,12 +11,16 @@ export function isPollutingKey(key: string): boolean {
 }
 
 /**
- * Throws a {@link ValidationError} if `value` contains a prototype-polluting key at any depth.
- * Used on everything read from disk or a shared store before it is trusted.
+ * Walks a JSON-like value depth first, calling `onKey` for every object key and `onString` for
+ * every string, each with the path that leads to it. The one traversal the checks below share.
  */
-export function assertNoPollutingKeys(value: unknown, subject: string): void {
+function walkJson(value: unknown, onKey: (key: string, path: string[]) => void, onString?: (text: string, path: string[]) => void): void {
   const path: string[] = [];
   const visit = (node: unknown): void => {
+    if (typeof node === 'string') {
+      onString?.(node, path);
+      return;
+    }
     if (node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
       node.forEach((item, index) => {
@@ -27,17 +31,25 @@ export function assertNoPollutingKeys(value: unknown, subject: string): void {
       return;
     }
     for (const key of Object.keys(node)) {
-      if (isPollutingKey(key)) {
-        throw new ValidationError(subject, [
-          { path: [...path, key].join('.'), message: `the key '${key}' is not allowed (prototype pollution)` },
-        ]);
-      }
+      onKey(key, path);
       path.push(key);
       visit((node as Record<string, unknown>)[key]);
       path.pop();
     }
   };
   visit(value);
+}
+
+/**
+ * Throws a {@link ValidationError} if `value` contains a prototype-polluting key at any depth.
+ * Used on everything read from disk or a shared store before it is trusted.
+ */
+export function assertNoPollutingKeys(value: unknown, subject: string): void {
+  walkJson(value, (key, path) => {
+    if (isPollutingKey(key)) {
+      throw new ValidationError(subject, [{ path: [...path, key].join('.'), message: `the key '${key}' is not allowed (prototype pollution)` }]);
+    }
+  });
 }
 
 // Why one rule for all text: stores differ in what they accept. PostgreSQL refuses the NUL
@@ -60,34 +72,17 @@ export function textProblem(text: string): string | undefined {
  * and to every domain write, so validation is the same whatever the store.
  */
 export function assertStorableText(value: unknown, subject: string): void {
-  const path: string[] = [];
-  const fail = (message: string): never => {
-    throw new ValidationError(subject, [{ path: path.join('.'), message }]);
-  };
-  const visit = (node: unknown): void => {
-    if (typeof node === 'string') {
-      const problem = textProblem(node);
-      if (problem) fail(problem);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      node.forEach((item, index) => {
-        path.push(String(index));
-        visit(item);
-        path.pop();
-      });
-      return;
-    }
-    for (const key of Object.keys(node)) {
-      path.push(key);
+  walkJson(
+    value,
+    (key, path) => {
       const problem = textProblem(key);
-      if (problem) fail(`key ${problem}`);
-      visit((node as Record<string, unknown>)[key]);
-      path.pop();
-    }
-  };
-  visit(value);
+      if (problem) throw new ValidationError(subject, [{ path: [...path, key].join('.'), message: `key ${problem}` }]);
+    },
+    (text, path) => {
+      const problem = textProblem(text);
+      if (problem) throw new ValidationError(subject, [{ path: path.join('.'), message: problem }]);
+    },
+  );
 }
 
 /** Converts zod issues into phasegate's readable `path: message` issues. */

@@ -63,6 +63,21 @@ export interface GuardSimulationOptions {
   readonly fleetIncident?: { readonly atHour: number; readonly hours: number; readonly rate: number };
 }
 
+/**
+ * The rollout of issue 18 that the docs' table, the benchmark and the tests all simulate: 2%
+ * errors without the release, 5% then 20% exposure for a day each, 2,000 observations an hour,
+ * a look every 10 minutes. Add `runs`, `seed`, `treatmentRate` and `guard`.
+ */
+export const REFERENCE_GUARD_SCENARIO = {
+  controlRate: 0.02,
+  phases: [
+    { percentage: 5, hours: 24 },
+    { percentage: 20, hours: 24 },
+  ],
+  observationsPerHour: 2_000,
+  lookEveryMinutes: 10,
+} as const satisfies Omit<GuardSimulationOptions, 'runs' | 'seed' | 'treatmentRate' | 'guard'>;
+
 /** One simulated release. */
 export interface GuardSimulationRun {
   readonly rolledBack: boolean;

@@ -1,6 +1,7 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { StoreError } from '../errors.js';
+import { makeDirectories } from '../storage/directories.js';
 import type { Phasegate } from '../phasegate.js';
 import { Collections, type Store } from '../storage/store.js';
 import { describeSystemError, missingPackage } from './messages.js';
@@ -209,7 +210,7 @@ export async function openStore(options: Options, access: StoreAccess, watch = f
       );
     }
     try {
-      created = (await mkdir(directory, { recursive: true, mode: 0o700 })) ?? directory;
+      created = (await makeDirectories(directory, 0o700)) ?? directory;
     } catch (error) {
       throw new StoreError(`Cannot create the store directory ${shown}: ${describeSystemError(error)}`, { cause: error });
     }

@@ -269,11 +269,28 @@ export class EarlyAccess {
       }
     }
     if (!found) throw new NotFoundError('Early-access member', userId);
+    await this.forgetInHandedOverFlags(userId);
     if (member) {
       await this.store.delete(Collections.earlyAccessEmails, member.emailHash);
       await this.store.delete(Collections.earlyAccessUsers, userId);
     }
     this.events.emit('earlyAccess:deleted', { userId });
+  }
+
+  /**
+   * A hand-over copied the members who had a feature into its flag's `enabledUsers`; forgetting
+   * a member takes their id out of those lists too, whoever owns the flag now (a release drops
+   * the hand-over mark when it adopts the flag; the feature record keeps `handedOverTo`). Flags
+   * the program never handed over are the host's own lists and stay as they are.
+   */
+  private async forgetInHandedOverFlags(userId: string): Promise<void> {
+    for (const feature of await this.features()) {
+      if (!feature.handedOverTo) continue;
+      await this.flags.decideAndWrite(feature.key, (current) => {
+        if (!current?.enabledUsers.includes(userId)) return undefined;
+        return { update: { enabledUsers: current.enabledUsers.filter((id) => id !== userId) } };
+      });
+    }
   }
 
   private async move(userId: string, to: MemberStatus, options: ActorOptions, reason?: string, reinstating = false): Promise<Member> {

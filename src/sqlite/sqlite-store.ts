@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ClosedError, ConflictError, PhasegateError, StoreError } from '../errors.js';
+import { makeDirectoriesSync } from '../storage/directories.js';
 import { StoreListeners } from '../storage/listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from '../storage/store.js';
 import { nextVersion, parseStoredVersion } from '../storage/versions.js';
@@ -272,7 +273,7 @@ export class SqliteStore implements Store {
     const Database = await loadDriver();
     let db: Database | undefined;
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      makeDirectoriesSync(dirname(this.path), 0o700);
       // Create the file 0600 ourselves: SQLite gives -wal and -shm the mode of the database file.
       try {
         closeSync(openSync(this.path, 'wx', 0o600));

@@ -1,8 +1,9 @@
 import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ClosedError, ConflictError, StoreError, ValidationError } from '../errors.js';
 import { assertNoPollutingKeys } from '../validation.js';
+import { makeDirectories } from './directories.js';
 import { compareKeys } from './keys.js';
 import { StoreListeners } from './listeners.js';
 import { DEFAULT_PAGE_SIZE, type ListOptions, type Store, type StoreEvent, type StoredRecord } from './store.js';
@@ -221,7 +222,7 @@ export class FileStore implements Store {
 
   /** Creates the directory (0700) and, once per store, removes what dead writers left behind. */
   private ensureDirectory(): Promise<void> {
-    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => this.cleanOnce());
+    this.ready ??= makeDirectories(this.directory, 0o700).then(() => this.cleanOnce());
     return this.ready;
   }
 

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { binomial, seededRandom, simulateGuard, wilsonInterval, type GuardSimulationOptions } from '../../src/analytics/guard-simulation.js';
+import { REFERENCE_GUARD_SCENARIO, binomial, seededRandom, simulateGuard, wilsonInterval, type GuardSimulationOptions } from '../../src/analytics/guard-simulation.js';
 
 // The scenario of issue 18: error rate 2% in both arms, 5% then 20% exposure, one look every 10 min.
-const scenario: Omit<GuardSimulationOptions, 'guard' | 'treatmentRate'> = {
-  runs: 300,
-  seed: 2026,
-  controlRate: 0.02,
-  phases: [
-    { percentage: 5, hours: 24 },
-    { percentage: 20, hours: 24 },
-  ],
-  observationsPerHour: 2_000,
-  lookEveryMinutes: 10,
-};
+const scenario: Omit<GuardSimulationOptions, 'guard' | 'treatmentRate'> = { ...REFERENCE_GUARD_SCENARIO, runs: 300, seed: 2026 };
 const sequential = { method: 'sequential' } as const;
 const absolute = { method: 'absolute', limit: 5 } as const;
 

@@ -241,4 +241,21 @@ describe('one owner per flag, program side (issue 15 item 5)', () => {
     await gate.releases.complete('3.0.0');
     expect(gate.isEnabled('ai-assist', { userId: 'anyone' })).toBe(true);
   });
+
+  it('a deleted member who had a handed-over feature no longer appears in its flag\'s user list', async () => {
+    const gate = await setup();
+    await gate.earlyAccess.createFeature({ key: 'ai-assist', level: 'beta', cap: 2 });
+    for (const id of ['m1', 'm2']) await activeMember(gate, id);
+    await gate.flags.create({ key: 'listed-by-hand', state: 'beta', enabledUsers: ['m1'] });
+    await gate.releases.plan({ version: '3.0.0', type: 'minor', features: ['ai-assist'] });
+    await gate.earlyAccess.handOver('ai-assist', '3.0.0');
+    await gate.releases.start('3.0.0');
+    expect((await gate.flags.get('ai-assist'))!.enabledUsers).toEqual(['m1', 'm2']);
+
+    await gate.earlyAccess.delete('m1');
+    expect((await gate.flags.get('ai-assist'))!.enabledUsers).toEqual(['m2']);
+    expect(gate.isEnabled('ai-assist', { userId: 'm2' })).toBe(true);
+    // A list the program did not write is the host's own: left alone.
+    expect((await gate.flags.get('listed-by-hand'))!.enabledUsers).toEqual(['m1']);
+  });
 });
