@@ -11,7 +11,8 @@ export type PhasegateErrorCode =
   | 'ALREADY_EXISTS'
   | 'ILLEGAL_TRANSITION'
   | 'STORE'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'TYPE_MISMATCH';
 
 // Why a registry symbol: the package ships an ESM and a CJS build, and an app can load both
 // (its own code imports one, a dependency requires the other). Each build has its own
@@ -198,6 +199,25 @@ export class ClosedError extends PhasegateError {
 
   constructor(message: string) {
     super('CLOSED', message);
+  }
+}
+
+/**
+ * A flag was read with a fallback of another type than its values (`getValue` of a string flag
+ * with a number fallback). Never thrown by evaluation: reported as `evaluation:error` while the
+ * fallback is returned.
+ */
+export class TypeMismatchError extends PhasegateError {
+  static override readonly code = 'TYPE_MISMATCH' as const;
+  /** The flag's value type. */
+  readonly expected: string;
+  /** The type of the fallback given. */
+  readonly actual: string;
+
+  constructor(flagKey: string, expected: string, actual: string) {
+    super('TYPE_MISMATCH', `flag '${flagKey}' serves ${expected} values, but the fallback given is ${actual === 'json' ? 'an object, array or null' : `a ${actual}`}`);
+    this.expected = expected;
+    this.actual = actual;
   }
 }
 

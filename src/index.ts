@@ -95,6 +95,14 @@ export { targetingEnvironment } from './flags/evaluate.js';
 export type { TargetingEnvironment } from './flags/targeting.js';
 export { MAX_PREREQUISITE_DEPTH } from './flags/references.js';
 
+export { MAX_JSON_DEPTH, MAX_JSON_VALUE_LENGTH, MAX_VARIANTS, SPLIT_TOTAL, VALUE_TYPES } from './flags/variants.js';
+export type { Fallthrough, FlagValue, JsonValue, SplitServe, ValueType, Variant, VariantServe, VariantTarget } from './flags/variants.js';
+export type { FallbackFor, FlagKey, PhasegateFlags, ValueLike, ValueOf, VariantAnswer } from './flags/typed-keys.js';
+export type { EvaluationErrorCode, VariantReason } from './flags/evaluate.js';
+export type { ValueDetails } from './phasegate.js';
+export { VARIANT_SEED, variantBucketOf } from './flags/bucket.js';
+export { TypeMismatchError } from './errors.js';
+
 export { MemoryStore } from './storage/memory-store.js';
 export { FileStore } from './storage/file-store.js';
 export type { FileStoreOptions } from './storage/file-store.js';

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from './clock.js';
-import { ValidationError, toError } from './errors.js';
+import { TypeMismatchError, ValidationError, toError } from './errors.js';
 import { eventPort } from './event-port.js';
 import { createEventEmitter, type PhasegateEventEmitter } from './events.js';
 import { lastReadUserId, readUserId } from './flags/context.js';
-import { isOnReason, notFoundResult, type EvaluationResult } from './flags/evaluate.js';
+import { isOnReason, notFoundResult, type EvaluationErrorCode, type EvaluationResult } from './flags/evaluate.js';
+import type { FallbackFor, FlagKey, ValueLike, ValueOf, VariantAnswer } from './flags/typed-keys.js';
+import { valueTypeOf, type FlagValue, type ValueType } from './flags/variants.js';
 import type { FlagEvents } from './flags/events.js';
 import type { ExposureCounter } from './flags/exposure.js';
 import { Flags } from './flags/flags.js';
@@ -32,6 +34,9 @@ import { AuditLog, type AuditRetention } from './audit/audit-log.js';
 import { AuditedStore } from './audit/audited-store.js';
 import { auditMethods, EARLY_ACCESS_WRITES, FLAG_WRITES, RELEASE_WRITES } from './audit/wiring.js';
 import { assertNoPollutingKeys, parseWith } from './validation.js';
+
+/** `gate.evaluate` with a fallback: the full result, with `value` typed by the fallback (the fallback itself on any error). */
+export type ValueDetails<V> = EvaluationResult & { readonly value: V };
 
 /** A serialisable copy of a client's flags, for starting offline (`bootstrap`). */
 export interface FlagSnapshotData {
@@ -202,29 +207,182 @@ export class Phasegate {
   private decideAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): boolean {
     const reason = entry.compiled.decide(context, this.clock);
     if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(entry, flagKey, reason);
-    return isOnReason(reason);
+    return entry.compiled.enabledFor(reason);
   }
 
   /**
-   * The explainable answer: `enabled`, `reason`, and the bucket and threshold when
-   * bucketing decided. Synchronous and never throws (reason `ERROR` on failure).
+   * The value flag `flagKey` serves `context`, typed by `fallback`: the variant's value, or
+   * `fallback` when the flag does not exist, evaluation fails, or the flag's values are not of
+   * the fallback's type (`TYPE_MISMATCH`, reported as `evaluation:error`). Synchronous, never
+   * throws, and allocation-free on the common paths. Counts an exposure like `isEnabled`.
+   *
+   * @example
+   * ```ts
+   * const theme = gate.getValue('checkout-theme', { userId: 'u-42' }, 'blue'); // string
+   * ```
    */
-  evaluate(flagKey: string, context?: EvaluationContext): EvaluationResult {
+  getValue<K extends FlagKey, T extends FallbackFor<K>>(flagKey: K, context: EvaluationContext | undefined, fallback: T): ValueLike<T> {
+    try {
+      if (this.hasOverrides && typeof fallback === 'boolean') {
+        const forced = this.overrides.get(flagKey);
+        if (forced !== undefined) return forced as ValueLike<T>;
+      }
+      const entry = this.repository.entry(flagKey);
+      if (entry === undefined) return fallback as ValueLike<T>;
+      const compiled = entry.compiled;
+      const variants = compiled.variants;
+      if (variants.valueType !== valueTypeOf(fallback)) {
+        this.reportMismatch(flagKey, variants.valueType, fallback);
+        return fallback as ValueLike<T>;
+      }
+      let answer = compiled.quickVariant(context, this.clock);
+      if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
+      if (this.trackExposure) {
+        readUserId(context);
+        entry.exposure.record((answer & 1) === 1, lastReadUserId(), this.now);
+      }
+      return answer < 0 ? (fallback as ValueLike<T>) : (variants.values[answer >> 1] as ValueLike<T>);
+    } catch (error) {
+      this.reportError(flagKey, error);
+      return fallback as ValueLike<T>;
+    }
+  }
+
+  /**
+   * The variant flag `flagKey` serves `context`: its name and value (`on`/`off` and
+   * `true`/`false` for a boolean flag without declared variants), or `undefined` when the flag
+   * does not exist or evaluation fails. Synchronous, never throws; counts an exposure.
+   *
+   * @example
+   * ```ts
+   * const served = gate.variant('checkout-theme', { userId: 'u-42' }); // { name: 'red', value: '#f00' }
+   * ```
+   */
+  variant<K extends FlagKey>(flagKey: K, context?: EvaluationContext): VariantAnswer<ValueOf<K>> | undefined {
+    try {
+      const entry = this.repository.entry(flagKey);
+      if (entry === undefined) return undefined;
+      const compiled = entry.compiled;
+      let answer = compiled.quickVariant(context, this.clock);
+      if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
+      if (this.trackExposure) {
+        readUserId(context);
+        entry.exposure.record(answer >= 0 && (answer & 1) === 1, lastReadUserId(), this.now);
+      }
+      if (answer < 0) return undefined;
+      const index = answer >> 1;
+      return { name: compiled.variants.names[index]!, value: compiled.variants.values[index] as ValueOf<K> };
+    } catch (error) {
+      this.reportError(flagKey, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Every flag's value for one user, by key, for bootstrapping a front end: one pass over the
+   * snapshot, cheaper than asking flag by flag. Flags whose evaluation fails (no user id for a
+   * split, a malformed context) are left out, so the front end uses its own fallbacks for them.
+   * Overrides apply to boolean flags. A null-prototype object, ready for `JSON.stringify`.
+   * Counts an exposure per flag served.
+   *
+   * @example
+   * ```ts
+   * const values = gate.allValues({ userId: 'u-42' }); // { 'checkout-theme': '#f00', 'new-checkout': true }
+   * ```
+   */
+  allValues(context?: EvaluationContext): Record<string, FlagValue> {
+    const values = Object.create(null) as Record<string, FlagValue>;
+    const track = this.trackExposure;
+    let userId: unknown;
+    if (track) {
+      readUserId(context);
+      userId = lastReadUserId();
+    }
+    for (const [flagKey, entry] of this.repository.allEntries()) {
+      try {
+        const compiled = entry.compiled;
+        let answer = compiled.quickVariant(context, this.clock);
+        if (answer < 0) answer = this.variantAndReport(entry, flagKey, context);
+        if (answer < 0) continue;
+        if (track) entry.exposure.record((answer & 1) === 1, userId, this.now);
+        values[flagKey] = compiled.variants.values[answer >> 1]!;
+      } catch (error) {
+        this.reportError(flagKey, error);
+      }
+    }
+    if (this.hasOverrides) {
+      for (const [flagKey, forced] of this.overrides) {
+        const entry = this.repository.entry(flagKey);
+        if (entry === undefined || entry.compiled.variants.valueType === 'boolean') values[flagKey] = forced;
+      }
+    }
+    return values;
+  }
+
+  /** The slow path of a variant: decides, reports deprecation and bad contexts, and returns `(index << 1) | on`, or -1 for an error. */
+  private variantAndReport(entry: SnapshotEntry, flagKey: string, context: EvaluationContext | undefined): number {
+    const compiled = entry.compiled;
+    const reason = compiled.decide(context, this.clock);
+    if (reason === 'DEPRECATED' || reason === 'INVALID_CONTEXT') this.report(entry, flagKey, reason);
+    const index = compiled.variantOf(reason);
+    return index < 0 ? -1 : (index << 1) | (isOnReason(reason) ? 1 : 0);
+  }
+
+  private reportMismatch(flagKey: string, valueType: ValueType, fallback: unknown): TypeMismatchError {
+    const error = new TypeMismatchError(flagKey, valueType, valueTypeOf(fallback) ?? typeof fallback);
+    this.flagEvents.emit('evaluation:error', { flagKey, error });
+    return error;
+  }
+
+  /**
+   * The explainable answer: `enabled`, `reason`, the variant and value served with how they were
+   * chosen (`variantReason`), and the bucket and threshold when bucketing decided. With a
+   * `fallback`, `value` is typed by it and is the fallback whenever no value can be served (no
+   * such flag, an error, a fallback of another type: `errorCode` says which). Synchronous and
+   * never throws (reason `ERROR` on failure).
+   *
+   * @example
+   * ```ts
+   * const details = gate.evaluate('checkout-theme', { userId: 'u-42' }, 'blue');
+   * details.value;         // '#f00'
+   * details.variant;       // 'red'
+   * details.variantReason; // 'SPLIT'
+   * ```
+   */
+  evaluate(flagKey: string, context?: EvaluationContext): EvaluationResult;
+  evaluate<K extends FlagKey, T extends FallbackFor<K>>(flagKey: K, context: EvaluationContext | undefined, fallback: T): ValueDetails<ValueLike<T>>;
+  evaluate(flagKey: string, context?: EvaluationContext, ...rest: [] | [unknown]): EvaluationResult {
+    const withFallback = rest.length > 0;
+    const fallback = rest[0];
+    const failed = (result: EvaluationResult, errorCode: EvaluationErrorCode, errorMessage?: string): EvaluationResult => {
+      if (!withFallback) return result;
+      const { variant: _variant, value: _value, ...rest } = result;
+      return { ...rest, value: fallback as FlagValue, variantReason: 'ERROR', errorCode, ...(errorMessage !== undefined ? { errorMessage } : {}) };
+    };
     try {
       const forced = this.overrides.get(flagKey);
-      if (forced !== undefined) return { flagKey, enabled: forced, reason: forced ? 'OVERRIDE_ON' : 'OVERRIDE_OFF' };
+      if (forced !== undefined && (!withFallback || typeof fallback === 'boolean')) {
+        const result: EvaluationResult = { flagKey, enabled: forced, reason: forced ? 'OVERRIDE_ON' : 'OVERRIDE_OFF' };
+        return withFallback ? { ...result, variant: forced ? 'on' : 'off', value: forced, variantReason: 'STATIC' } : result;
+      }
       const entry = this.repository.entry(flagKey);
-      if (entry === undefined) return notFoundResult(flagKey);
-      const result = entry.compiled.evaluate(context, this.clock);
+      if (entry === undefined) return failed(notFoundResult(flagKey), 'FLAG_NOT_FOUND', `no flag '${flagKey}'`);
+      const compiled = entry.compiled;
+      if (withFallback && compiled.variants.valueType !== valueTypeOf(fallback)) {
+        const error = this.reportMismatch(flagKey, compiled.variants.valueType, fallback);
+        return failed({ ...compiled.resultFor('ERROR', -1, -1), reason: 'ERROR' }, 'TYPE_MISMATCH', error.message);
+      }
+      const result = compiled.evaluate(context, this.clock);
       if (result.reason === 'DEPRECATED' || result.reason === 'INVALID_CONTEXT') this.report(entry, flagKey, result.reason);
       if (this.trackExposure) {
         readUserId(context);
         entry.exposure.record(result.enabled, lastReadUserId(), this.now);
       }
+      if (result.variantReason === 'ERROR') return failed(result, result.errorCode ?? 'GENERAL', result.errorMessage);
       return result;
     } catch (error) {
       this.reportError(flagKey, error);
-      return { flagKey, enabled: false, reason: 'ERROR', errorMessage: toError(error).message };
+      return failed({ flagKey, enabled: false, reason: 'ERROR', errorMessage: toError(error).message }, 'GENERAL', toError(error).message);
     }
   }
 
@@ -240,7 +398,7 @@ export class Phasegate {
       const forced = this.overrides.get(flagKey);
       if (forced !== undefined) return forced;
       const entry = this.repository.entry(flagKey);
-      return entry !== undefined && isOnReason(entry.compiled.decide({ userId }, this.clock));
+      return entry !== undefined && entry.compiled.isEnabled({ userId }, this.clock);
     } catch {
       return false;
     }

@@ -34,3 +34,26 @@ export function bucketOf(salt: string, userId: string): number {
 export function thresholdFor(percentage: number): number {
   return Math.round(percentage * BUCKETS_PER_PERCENT);
 }
+
+/**
+ * The MurmurHash3 seed of variant splits ('vari' in ASCII). Why a seed of its own: a flag often
+ * rolls out to a percentage of users and splits those users between variants. With the rollout's
+ * hash, a 10% rollout (buckets 0–9,999) would only ever reach the first tenth of the split's
+ * range; a distinct seed makes the two hashes independent, so every variant gets its weight of
+ * the users the rollout lets in.
+ */
+export const VARIANT_SEED = 0x76617269;
+
+/** Prepares a salt for variant bucketing: `salt + ':'` hashed once under {@link VARIANT_SEED}. */
+export function prepareVariantSalt(salt: string): BucketSalt {
+  return hashPrefix(`${salt}:`, VARIANT_SEED);
+}
+
+/**
+ * The variant bucket (0–99,999) of `userId` under `salt`: MurmurHash3 x86_32 with seed
+ * {@link VARIANT_SEED} of the UTF-8 bytes of `${salt}:${userId}`, modulo 100,000. Splits give
+ * each variant a contiguous range of these buckets, in the order the split lists them.
+ */
+export function variantBucketOf(salt: string, userId: string): number {
+  return bucketWithSalt(prepareVariantSalt(salt), userId);
+}

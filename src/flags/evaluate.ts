@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
-import { BUCKET_COUNT, HASH_VERSION, bucketWithSalt, prepareSalt } from './bucket.js';
+import { BUCKET_COUNT, HASH_VERSION, bucketWithSalt, prepareSalt, prepareVariantSalt } from './bucket.js';
 import { INVALID_FIELD, readField, readUserId, type EvaluationContext } from './context.js';
 import { ACCESS_LEVELS, type AccessLevel, type Flag, type FlagState } from './model.js';
 import { REASON_INFO, isOnReason, type EvaluationReason } from './reasons.js';
 import { strategyByType, type Strategy, type StrategyType } from './strategies/index.js';
-import { decisionTrace, type CompiledStrategy, type PreparedFlag } from './strategies/strategy.js';
+import { decisionTrace, type CompiledStrategy, type OpenFeatureErrorCode, type OpenFeatureReason, type PreparedFlag } from './strategies/strategy.js';
+import { CompiledVariants, type CompiledServing, type FlagValue, type ValueType } from './variants.js';
 import type { RuleTrace } from './rules.js';
 import type { Segment } from './segments.js';
 import { EMPTY_ENVIRONMENT, FlagTargeting, PrerequisiteOutcome, failedPrerequisite, failedPrerequisiteOutcome, failedPrerequisiteState, type TargetingEnvironment } from './targeting.js';
@@ -45,7 +46,32 @@ export interface EvaluationResult {
   readonly prerequisite?: { readonly flag: string; readonly required: boolean; readonly actual: 'on' | 'off' | 'missing' | 'too deep' };
   /** The attribute bucketing read, when it is not the user id. */
   readonly bucketBy?: string;
+  /**
+   * The variant served: its name, or `on`/`off` for a boolean flag without declared variants.
+   * Absent when the flag does not exist or evaluation failed (`variantReason` `ERROR`).
+   */
+  readonly variant?: string;
+  /** The value served (the variant's value); absent when `variant` is. */
+  readonly value?: FlagValue;
+  /** The flag's value type, when the flag exists. */
+  readonly valueType?: ValueType;
+  /**
+   * How the value was chosen, in OpenFeature's terms: `STATIC` (the same for everyone),
+   * `TARGETING_MATCH` (a target, rule or prerequisite), `SPLIT` (a bucket decided), `DEFAULT`
+   * (rules were tried and none matched), `DISABLED` (the flag is off for everyone) or `ERROR`.
+   */
+  readonly variantReason?: VariantReason;
+  /** The user's variant bucket (0–99,999, the variant seed), when a split chose the variant. */
+  readonly variantBucket?: number;
+  /** For `variantReason` `ERROR`: what kind of error, in OpenFeature's codes (plus `TYPE_MISMATCH`). */
+  readonly errorCode?: EvaluationErrorCode;
 }
+
+/** How a value was chosen: OpenFeature's standard resolution reasons. */
+export type VariantReason = OpenFeatureReason;
+
+/** The kind of an evaluation error: OpenFeature's error codes, and `TYPE_MISMATCH` for a fallback of the wrong type. */
+export type EvaluationErrorCode = OpenFeatureErrorCode | 'TYPE_MISMATCH';
 
 const LEVEL_RANK: ReadonlyMap<unknown, number> = new Map(ACCESS_LEVELS.map((level, rank) => [level, rank]));
 
@@ -57,6 +83,12 @@ export function accessLevelQualifies(member: AccessLevel, required: AccessLevel)
   return memberRank !== undefined && requiredRank !== undefined && memberRank <= requiredRank;
 }
 
+/** Whether the context has a readable, non-empty string user id. Never throws. */
+function hasUserId(context: EvaluationContext | undefined): boolean {
+  const userId = readUserId(context);
+  return userId !== INVALID_FIELD && userId !== undefined && userId.length > 0;
+}
+
 type AnyCompile = (strategy: Strategy, flag: PreparedFlag) => CompiledStrategy<EvaluationReason>;
 
 // Which step decided, for `evaluate` to explain: the matched rule's index, or -1; and whether
@@ -64,6 +96,11 @@ type AnyCompile = (strategy: Strategy, flag: PreparedFlag) => CompiledStrategy<E
 let matchedRule = -1;
 let rulesTried = false;
 let decidedAt = 0;
+// The variant a flag with declared variants served (its index, -1 for none), whether a split
+// chose it, and the variant bucket used: set by `decide`, read by `evaluate` and `variantOf`.
+let servedVariant = -1;
+let servedBySplit = false;
+let variantBucketUsed = -1;
 
 /**
  * A flag prepared for fast repeated evaluation: lookups are sets and the salt's
@@ -85,6 +122,15 @@ export class CompiledFlag {
    * A property test holds it equal to `decide`.
    */
   readonly quick: (context: EvaluationContext | undefined, clock: Clock) => number;
+  /** The flag's variants (implicit `on`/`off` for a boolean flag that declares none). */
+  readonly variants: CompiledVariants;
+  /** For each rule, the variant or split it serves (flags with declared variants only). */
+  private readonly ruleServings: readonly (CompiledServing | undefined)[];
+  /**
+   * The hot path of `getValue`: `(variant index << 1) | on`, or -1 "ask {@link CompiledFlag.decide}".
+   * A property test holds it equal to `decide`.
+   */
+  readonly quickVariant: (context: EvaluationContext | undefined, clock: Clock) => number;
 
   /**
    * @param environment where the flag's rules find segments and its prerequisites find other
@@ -107,7 +153,79 @@ export class CompiledFlag {
     const targeting = new FlagTargeting(flag, environment);
     this.targeting = targeting.active ? targeting : undefined;
     this.betaLevel = flag.accessLevel;
-    this.quick = this.specialise();
+    this.variants = new CompiledVariants(flag, prepareVariantSalt(flag.salt ?? flag.key));
+    this.ruleServings = this.variants.declared
+      ? (flag.rules ?? []).map((rule) => (rule.serve.type === 'variant' || rule.serve.type === 'split' ? this.variants.serving(rule.serve) : undefined))
+      : [];
+    if (this.variants.declared) {
+      this.quickVariant = this.specialiseVariant();
+      this.quick = this.quickFromVariant();
+    } else {
+      this.quick = this.specialise();
+      this.quickVariant = this.variantFromQuick();
+    }
+  }
+
+  /** For a flag with declared variants, `isEnabled`'s hot path: the value of a boolean flag, else whether it is on. */
+  private quickFromVariant(): (context: EvaluationContext | undefined, clock: Clock) => number {
+    const quickVariant = this.quickVariant;
+    if (this.variants.valueType !== 'boolean') {
+      return (context, clock) => {
+        const answer = quickVariant(context, clock);
+        return answer < 0 ? -1 : answer & 1;
+      };
+    }
+    const values = this.variants.values;
+    return (context, clock) => {
+      const answer = quickVariant(context, clock);
+      return answer < 0 ? -1 : values[answer >> 1] === true ? 1 : 0;
+    };
+  }
+
+  /** For a flag without declared variants: the boolean hot path, as `on` (index 0) or `off` (index 1). */
+  private variantFromQuick(): (context: EvaluationContext | undefined, clock: Clock) => number {
+    const quick = this.quick;
+    return (context, clock) => {
+      const answer = quick(context, clock);
+      if (answer === 1) return 1;
+      // Off for want of a user id is an error for a value (the caller's fallback): ask decide.
+      return answer === 0 && hasUserId(context) ? 2 : -1;
+    };
+  }
+
+  /**
+   * The hot path of `getValue` for a flag with declared variants, specialised once per flag
+   * version for the common shapes (off; on for everyone; a plain percentage rollout), each with
+   * a fixed variant or a split as the fallthrough. Anything else asks `decide`.
+   */
+  private specialiseVariant(): (context: EvaluationContext | undefined, clock: Clock) => number {
+    const variants = this.variants;
+    const state = this.flag.state;
+    const off = variants.off << 1;
+    if (state === 'disabled') return () => off;
+    if (this.targeting !== undefined || variants.anyTargets) return () => -1;
+    const fallthrough = variants.fallthrough;
+    const split = fallthrough.split;
+    const salt = variants.salt;
+    // Serving the fallthrough to the user the context names: (index << 1) | 1, or -1 to ask decide.
+    const serve: (context: EvaluationContext | undefined) => number =
+      split === undefined
+        ? ((on) => () => on)((fallthrough.index << 1) | 1)
+        : (context) => {
+            const userId = readUserId(context);
+            if (userId === INVALID_FIELD || userId === undefined || userId.length === 0) return -1;
+            return (split.pick(bucketWithSalt(salt, userId)) << 1) | 1;
+          };
+    if (state === 'enabled') return serve;
+    if (state !== 'rollout') return () => -1;
+    const quick = this.strategy.quick;
+    if (quick === undefined) return () => -1;
+    return (context, clock) => {
+      const answer = quick(context, clock);
+      if (answer < 0) return -1;
+      // Off for want of a user id is an error for a value (the caller's fallback): ask decide.
+      return answer === 1 ? serve(context) : hasUserId(context) ? off : -1;
+    };
   }
 
   private specialise(): (context: EvaluationContext | undefined, clock: Clock) => number {
@@ -158,6 +276,7 @@ export class CompiledFlag {
    * threshold used (if any) are left in {@link decisionTrace} for {@link CompiledFlag.evaluate}.
    */
   decide(context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
+    if (this.variants.declared) return this.decideDeclared(context, clock);
     decisionTrace.bucket = -1;
     decisionTrace.threshold = -1;
     matchedRule = -1;
@@ -231,6 +350,151 @@ export class CompiledFlag {
     return this.strategy.decide(value, context, clock);
   }
 
+  /**
+   * `decide` for a flag with declared variants: the same steps as a boolean flag (state,
+   * prerequisites, listed users, early access, rules, strategy), with three differences. An
+   * `enabled` flag still runs its targets and rules (only the strategy is skipped); individual
+   * targets come before the listed users; and every step that turns the flag on serves a variant:
+   * the target's, the rule's, or the fallthrough. Off serves the off variant. The variant is left
+   * in module slots ({@link CompiledFlag.variantOf}). Allocation-free.
+   */
+  private decideDeclared(context: EvaluationContext | undefined, clock: Clock): EvaluationReason {
+    decisionTrace.bucket = -1;
+    decisionTrace.threshold = -1;
+    matchedRule = -1;
+    rulesTried = false;
+    servedBySplit = false;
+    variantBucketUsed = -1;
+    const variants = this.variants;
+    servedVariant = variants.off;
+    const flag = this.flag;
+    if (flag.state === 'disabled') return 'DISABLED';
+    if (flag.state === 'deprecated') return 'DEPRECATED';
+    servedVariant = -1;
+    const read = readUserId(context);
+    if (read === INVALID_FIELD) return 'INVALID_CONTEXT';
+    const userId = read !== undefined && read.length > 0 ? read : undefined;
+    const targeting = this.targeting;
+    if (targeting !== undefined && targeting.prerequisites.length > 0) {
+      const outcome = targeting.checkPrerequisites(context, clock);
+      decisionTrace.bucket = -1;
+      decisionTrace.threshold = -1;
+      matchedRule = -1;
+      rulesTried = false;
+      servedBySplit = false;
+      variantBucketUsed = -1;
+      if (outcome !== PrerequisiteOutcome.HOLDS) {
+        servedVariant = variants.off;
+        return 'PREREQUISITE_FAILED';
+      }
+    }
+    if (userId !== undefined) {
+      if (variants.anyTargets) {
+        const target = variants.targets.get(userId);
+        if (target !== undefined) {
+          servedVariant = target;
+          return 'LISTED_USER';
+        }
+      }
+      if (this.listedUsers.has(userId)) return this.serve(variants.fallthrough, 'LISTED_USER', userId, context, 0);
+    }
+    if (flag.state === 'beta' && context != null) {
+      const granted = this.earlyAccessGranted(context);
+      if (granted === INVALID_FIELD) return 'INVALID_CONTEXT';
+      if (granted) return this.serve(variants.fallthrough, 'EARLY_ACCESS', userId, context, 0);
+    }
+    let now = 0;
+    if (targeting !== undefined) {
+      const rules = targeting.rules;
+      now = rules.usesClock || targeting.bucketBy === 'currentTime' ? clock.now() : 0;
+      if (now !== 0) decidedAt = now;
+      if (rules.rules.length > 0) {
+        rulesTried = true;
+        const index = rules.firstMatch(context, now);
+        if (index >= 0) {
+          matchedRule = index;
+          const rule = rules.rules[index]!;
+          const serving = this.ruleServings[index];
+          if (serving !== undefined) return this.serve(serving, 'RULE_MATCH', userId, context, now);
+          switch (rule.serve.type) {
+            case 'on':
+              return this.serve(variants.fallthrough, 'RULE_MATCH', userId, context, now);
+            case 'off':
+              servedVariant = variants.off;
+              return 'RULE_MATCH_OFF';
+            default: {
+              const bucket = targeting.bucket(this.salt, context, now);
+              if (bucket < 0) return targeting.bucketsByUserId ? 'NO_USER_ID' : 'NO_BUCKET_VALUE';
+              decisionTrace.bucket = bucket;
+              decisionTrace.threshold = rule.threshold;
+              if (bucket < rule.threshold) return this.serve(variants.fallthrough, 'RULE_IN_PERCENTAGE', userId, context, now);
+              servedVariant = variants.off;
+              return 'RULE_OUTSIDE_PERCENTAGE';
+            }
+          }
+        }
+      }
+    }
+    if (flag.state === 'enabled') return this.serve(variants.fallthrough, 'ENABLED', userId, context, now);
+    let reason: EvaluationReason;
+    if (targeting === undefined || targeting.bucketsByUserId || !this.strategyBuckets) reason = this.strategy.decide(userId, context, clock);
+    else {
+      const value = targeting.bucketValue(context, now);
+      reason = value === undefined ? 'NO_BUCKET_VALUE' : this.strategy.decide(value, context, clock);
+    }
+    if (!isOnReason(reason)) {
+      if (REASON_INFO[reason].openFeature !== 'ERROR') servedVariant = variants.off;
+      return reason;
+    }
+    return this.serve(variants.fallthrough, reason, userId, context, now);
+  }
+
+  /**
+   * Serves a variant or a split for a decision that turned the flag on, and returns `reason`,
+   * or `NO_USER_ID`/`NO_BUCKET_VALUE` when a split has nothing to bucket by.
+   */
+  private serve(serving: CompiledServing, reason: EvaluationReason, userId: string | undefined, context: EvaluationContext | undefined, now: number): EvaluationReason {
+    const split = serving.split;
+    if (split === undefined) {
+      servedVariant = serving.index;
+      return reason;
+    }
+    const targeting = this.targeting;
+    const value = targeting === undefined || targeting.bucketsByUserId ? userId : targeting.bucketValue(context, now);
+    if (value === undefined) return targeting === undefined || targeting.bucketsByUserId ? 'NO_USER_ID' : 'NO_BUCKET_VALUE';
+    const bucket = this.variants.bucket(value);
+    variantBucketUsed = bucket;
+    servedBySplit = true;
+    servedVariant = split.pick(bucket);
+    return reason;
+  }
+
+  /**
+   * The variant index the last {@link CompiledFlag.decide} of this flag served, or -1 when it
+   * served none (an error). Read it right after deciding.
+   */
+  variantOf(reason: EvaluationReason): number {
+    if (REASON_INFO[reason].openFeature === 'ERROR') return -1;
+    if (this.variants.declared) return servedVariant;
+    return isOnReason(reason) ? 0 : 1;
+  }
+
+  /** How the last decision chose its value (OpenFeature's reasons). Read it right after deciding. */
+  variantReasonOf(reason: EvaluationReason): VariantReason {
+    const info = REASON_INFO[reason];
+    if (info.openFeature === 'ERROR' || !this.variants.declared) return info.openFeature;
+    if (reason === 'DISABLED' || reason === 'DEPRECATED') return 'DISABLED';
+    if (servedBySplit) return 'SPLIT';
+    if (reason === 'ENABLED') return rulesTried ? 'DEFAULT' : 'STATIC';
+    return info.openFeature;
+  }
+
+  /** Whether a decision means "enabled": the value of a boolean flag with declared variants, else whether the reason is on. */
+  enabledFor(reason: EvaluationReason): boolean {
+    if (this.variants.declared && this.variants.valueType === 'boolean') return servedVariant >= 0 && this.variants.values[servedVariant] === true;
+    return isOnReason(reason);
+  }
+
   /** Whether the context's early-access fields grant this beta flag; reads each field once. */
   private earlyAccessGranted(context: EvaluationContext): boolean | typeof INVALID_FIELD {
     const granted = readField(context, 'earlyAccessFeatures');
@@ -246,9 +510,9 @@ export class CompiledFlag {
     return this.betaLevel !== undefined && level !== undefined && accessLevelQualifies(level as AccessLevel, this.betaLevel);
   }
 
-  /** Whether the flag is on for `context` at the clock's time. */
+  /** Whether the flag is on for `context` at the clock's time (a boolean flag with variants: its value). */
   isEnabled(context: EvaluationContext | undefined, clock: Clock): boolean {
-    return isOnReason(this.decide(context, clock));
+    return this.enabledFor(this.decide(context, clock));
   }
 
   /** The full explainable result for `context` at the clock's time. */
@@ -284,15 +548,25 @@ export class CompiledFlag {
   /** Builds the result object for a decision already made. */
   resultFor(reason: EvaluationReason, bucket: number, threshold: number): EvaluationResult {
     const flag = this.flag;
+    const variants = this.variants;
+    const index = this.variantOf(reason);
+    const variantReason = this.variantReasonOf(reason);
+    const errorCode = REASON_INFO[reason].openFeatureError;
+    const splitBucket = variantBucketUsed;
     return {
       flagKey: flag.key,
-      enabled: isOnReason(reason),
+      enabled: this.enabledFor(reason),
       reason,
       state: flag.state,
       strategy: flag.strategy.type,
       hashVersion: flag.hashVersion,
       ...(bucket >= 0 ? { bucket, threshold } : {}),
       ...(reason === 'INVALID_CONTEXT' ? { errorMessage: 'context fields must be readable, and context.userId and context.ring must be strings' } : {}),
+      valueType: variants.valueType,
+      ...(index >= 0 ? { variant: variants.names[index]!, value: variants.values[index]! } : {}),
+      variantReason,
+      ...(variants.declared && servedBySplit && splitBucket >= 0 ? { variantBucket: splitBucket } : {}),
+      ...(errorCode !== undefined && variantReason === 'ERROR' ? { errorCode } : {}),
     };
   }
 }
@@ -351,7 +625,7 @@ export function targetingEnvironment(data: { readonly segments?: readonly Segmen
         compiledFlag = new CompiledFlag(flag, environment);
         compiledFlags.set(key, compiledFlag);
       }
-      return isOnReason(compiledFlag.decide(context, clock)) ? 1 : 0;
+      return compiledFlag.isEnabled(context, clock) ? 1 : 0;
     },
   };
   return environment;
@@ -359,6 +633,7 @@ export function targetingEnvironment(data: { readonly segments?: readonly Segmen
 
 /** The result for a flag key that does not exist. */
 export function notFoundResult(flagKey: string): EvaluationResult {
+  // No variant fields: nothing is known about a flag that does not exist (kept minimal on purpose).
   return { flagKey, enabled: false, reason: 'FLAG_NOT_FOUND' };
 }
 

@@ -15,6 +15,36 @@ import type { WriteOptions } from '../contracts.js';
 export { parseStoredFlag } from './parse.js';
 
 /**
+ * A flag with variants always has an off variant and a fallthrough: when the input names
+ * neither, both serve the first variant (the control).
+ */
+function withVariantDefaults<F extends { variants?: readonly { readonly name: string }[]; offVariant?: string; fallthrough?: unknown }>(flag: F): F {
+  const first = flag.variants?.[0]?.name;
+  if (first === undefined) return flag;
+  return {
+    ...flag,
+    ...(flag.offVariant === undefined ? { offVariant: first } : {}),
+    ...(flag.fallthrough === undefined ? { fallthrough: { type: 'variant', variant: first } } : {}),
+  };
+}
+
+/**
+ * Applies a validated change to a copy of a stored flag: `null` clears a field. Clearing
+ * `variants` also clears what only variants give meaning to (the value type, off variant,
+ * fallthrough and targets) unless the change sets them; setting variants on a flag without an
+ * off variant or fallthrough gives them their defaults.
+ */
+function applyPatch(next: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (value === null) delete next[field];
+    else next[field] = value;
+  }
+  if (patch.variants === null) for (const field of ['valueType', 'offVariant', 'fallthrough', 'targets']) if (patch[field] === undefined) delete next[field];
+  if (next.variants !== undefined) Object.assign(next, withVariantDefaults(next as { variants?: readonly { readonly name: string }[] }));
+}
+
+/**
  * `gate.flags`: create, change and read flags. Writes are validated, persisted
  * through the store with optimistic concurrency, and applied to the local snapshot
  * as soon as they land. Nothing stored changes when a write is rejected.
@@ -35,14 +65,14 @@ export class Flags {
   private build(parsed: z.output<typeof flagInputSchema>): Flag {
     const now = this.clock.now();
     const { salt, accessLevel, ...rest } = parsed;
-    return {
+    return withVariantDefaults({
       ...rest,
       ...(salt !== undefined ? { salt } : {}),
       ...(accessLevel !== undefined ? { accessLevel } : {}),
       hashVersion: HASH_VERSION,
       createdAt: now,
       updatedAt: now,
-    };
+    });
   }
 
   private write<T>(key: string, run: () => Promise<T>): Promise<T> {
@@ -87,11 +117,7 @@ export class Flags {
         if (!current) throw new NotFoundError('Flag', key);
         const existing = current.value;
         const next: Record<string, unknown> = { ...existing, updatedAt: Math.max(this.clock.now(), existing.updatedAt) };
-        for (const [field, value] of Object.entries(patch)) {
-          if (value === undefined) continue;
-          if (value === null) delete next[field];
-          else next[field] = value;
-        }
+        applyPatch(next, patch);
         return parseWith(flagSchema, next, `update of flag '${key}'`);
       },
       { parse: this.parse },
@@ -143,11 +169,7 @@ export class Flags {
           if (!current) throw new NotFoundError('Flag', key);
           const patch = parseWith(flagUpdateSchema, decision.update, `update of flag '${key}'`);
           const next: Record<string, unknown> = { ...current.value, updatedAt: Math.max(this.clock.now(), current.value.updatedAt) };
-          for (const [field, value] of Object.entries(patch)) {
-            if (value === undefined) continue;
-            if (value === null) delete next[field];
-            else next[field] = value;
-          }
+          applyPatch(next, patch);
           return parseWith(flagSchema, next, `update of flag '${key}'`);
         },
         { parse: this.parse },

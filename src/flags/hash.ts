@@ -1,7 +1,8 @@
 import murmurhash3 from 'murmurhash3js-revisited';
 
 /**
- * MurmurHash3 x86_32 (seed 0) over the UTF-8 bytes of `prefix + id`.
+ * MurmurHash3 x86_32 over the UTF-8 bytes of `prefix + id` (seed 0 for rollout buckets; variant
+ * splits use their own seed, see bucket.ts).
  *
  * The reference is `murmurhash3js-revisited`, which wants a byte array: encoding a fresh
  * array per call dominates the cost of a flag check. So ASCII ids (nearly all real ids)
@@ -27,6 +28,8 @@ export interface HashPrefix {
   readonly pendingBytes: number;
   /** Prefix length in bytes. */
   readonly length: number;
+  /** The MurmurHash3 seed (0 for rollout buckets). */
+  readonly seed: number;
 }
 
 function isAscii(text: string): boolean {
@@ -43,10 +46,10 @@ function mixBlock(h1: number, k1: number): number {
   return (Math.imul(h1, 5) + 0xe6546b64) | 0;
 }
 
-/** Precomputes the hash state of a constant prefix. */
-export function hashPrefix(text: string): HashPrefix {
+/** Precomputes the hash state of a constant prefix, under `seed` (default 0). */
+export function hashPrefix(text: string, seed = 0): HashPrefix {
   const ascii = isAscii(text);
-  let h1 = 0;
+  let h1 = seed | 0;
   let block = 0;
   let bytes = 0;
   if (ascii) {
@@ -59,17 +62,17 @@ export function hashPrefix(text: string): HashPrefix {
       }
     }
   }
-  return { text, ascii, h1, pendingBlock: block, pendingBytes: bytes, length: text.length };
+  return { text, ascii, h1, pendingBlock: block, pendingBytes: bytes, length: text.length, seed: seed >>> 0 };
 }
 
 const encoder = new TextEncoder();
 
-/** The reference: `murmurhash3js-revisited` over the UTF-8 bytes of `text`. */
-export function referenceHash(text: string): number {
-  return murmurhash3.x86.hash32(encoder.encode(text), 0);
+/** The reference: `murmurhash3js-revisited` over the UTF-8 bytes of `text`, with `seed` (default 0). */
+export function referenceHash(text: string, seed = 0): number {
+  return murmurhash3.x86.hash32(encoder.encode(text), seed);
 }
 
-/** MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of `prefix.text + id`, unsigned. */
+/** MurmurHash3 x86_32 (the prefix's seed) of the UTF-8 bytes of `prefix.text + id`, unsigned. */
 export function hashWithPrefix(prefix: HashPrefix, id: string): number {
   return hashWithPrefixInt32(prefix, id) >>> 0;
 }
@@ -82,7 +85,7 @@ export function hashWithPrefix(prefix: HashPrefix, id: string): number {
  * heap number: an allocation on every other call. Callers apply `>>> 0` where it inlines.
  */
 export function hashWithPrefixInt32(prefix: HashPrefix, id: string): number {
-  if (!prefix.ascii) return referenceHash(prefix.text + id) | 0;
+  if (!prefix.ascii) return referenceHash(prefix.text + id, prefix.seed) | 0;
   const length = id.length;
   let h1 = prefix.h1;
   let block = prefix.pendingBlock;
@@ -93,7 +96,7 @@ export function hashWithPrefixInt32(prefix: HashPrefix, id: string): number {
   if (bytes !== 0) {
     while (bytes < 4 && i < length) {
       const c = id.charCodeAt(i++);
-      if (c > 0x7f) return referenceHash(prefix.text + id) | 0;
+      if (c > 0x7f) return referenceHash(prefix.text + id, prefix.seed) | 0;
       block |= c << (bytes * 8);
       bytes++;
     }
@@ -113,7 +116,7 @@ export function hashWithPrefixInt32(prefix: HashPrefix, id: string): number {
     const c1 = id.charCodeAt(i + 1);
     const c2 = id.charCodeAt(i + 2);
     const c3 = id.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) > 0x7f) return referenceHash(prefix.text + id) | 0;
+    if ((c0 | c1 | c2 | c3) > 0x7f) return referenceHash(prefix.text + id, prefix.seed) | 0;
     k1 = Math.imul(c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), C1);
     k1 = (k1 << 15) | (k1 >>> 17);
     h1 ^= Math.imul(k1, C2);
@@ -122,7 +125,7 @@ export function hashWithPrefixInt32(prefix: HashPrefix, id: string): number {
   }
   for (; i < length; i++) {
     const c = id.charCodeAt(i);
-    if (c > 0x7f) return referenceHash(prefix.text + id) | 0;
+    if (c > 0x7f) return referenceHash(prefix.text + id, prefix.seed) | 0;
     block |= c << (bytes * 8);
     bytes++;
   }

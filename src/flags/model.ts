@@ -3,6 +3,7 @@ import { isPollutingKey } from '../validation.js';
 import { attributeNameSchema, conditionSchema } from './conditions/index.js';
 import { epochSchema, percentageSchema, userIdSchema } from './fields.js';
 import { strategySchema } from './strategies/index.js';
+import { fallthroughSchema, splitServeSchema, VALUE_TYPES, variantIssues, variantNameSchema, variantServeSchema, variantsSchema, variantTargetsSchema, type VariantFields } from './variants.js';
 
 export { userIdSchema } from './fields.js';
 export { STRATEGY_TYPES, strategySchema } from './strategies/index.js';
@@ -16,6 +17,8 @@ export type { RingStrategy } from './strategies/ring.js';
 export { gradualStrategySchema } from './strategies/gradual.js';
 export type { GradualStrategy } from './strategies/gradual.js';
 export type { EvaluationContext } from './context.js';
+export { MAX_VARIANTS, SPLIT_TOTAL, VALUE_TYPES, fallthroughSchema, jsonValueSchema, splitServeSchema, variantSchema, variantServeSchema, variantTargetSchema } from './variants.js';
+export type { Fallthrough, FlagValue, JsonValue, SplitServe, ValueType, Variant, VariantServe, VariantTarget } from './variants.js';
 
 /** The life-cycle states of a flag. */
 export const FLAG_STATES = ['enabled', 'disabled', 'rollout', 'beta', 'deprecated'] as const;
@@ -45,8 +48,8 @@ export const MAX_CONDITIONS = 100;
 export const MAX_PREREQUISITES = 20;
 
 /**
- * What a rule serves to the users it matches. A discriminated union, so later kinds (a variant, a
- * split of variants) slot in beside these.
+ * What a rule serves to the users it matches: on, off, a percentage of them (on for the rest of
+ * the flag's answer), or, on a flag with variants, one variant or a weighted split of variants.
  */
 export const ruleServeSchema = z.discriminatedUnion(
   'type',
@@ -54,8 +57,10 @@ export const ruleServeSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal('on') }),
     z.strictObject({ type: z.literal('off') }),
     z.strictObject({ type: z.literal('percentage'), percentage: percentageSchema }),
+    variantServeSchema,
+    splitServeSchema,
   ],
-  { error: "must have a type of 'on', 'off' or 'percentage'" },
+  { error: "must have a type of 'on', 'off', 'percentage', 'variant' or 'split'" },
 );
 
 /**
@@ -131,7 +136,19 @@ const flagFields = {
   rules: rulesSchema,
   prerequisites: prerequisitesSchema,
   bucketBy: attributeNameSchema,
+  valueType: z.enum(VALUE_TYPES, { error: `must be one of ${VALUE_TYPES.map((t) => `'${t}'`).join(', ')}` }),
+  variants: variantsSchema,
+  offVariant: variantNameSchema,
+  fallthrough: fallthroughSchema,
+  targets: variantTargetsSchema,
 };
+
+/** Adds the cross-field variant issues (see {@link variantIssues}) to a zod context. */
+function checkVariants(complete: boolean) {
+  return (flag: VariantFields, context: z.RefinementCtx): void => {
+    for (const issue of variantIssues(flag, complete)) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  };
+}
 
 /** What `gate.flags.create` accepts. Only `key` is required. */
 export const flagInputSchema = z.strictObject({
@@ -147,7 +164,12 @@ export const flagInputSchema = z.strictObject({
   rules: flagFields.rules.optional(),
   prerequisites: flagFields.prerequisites.optional(),
   bucketBy: flagFields.bucketBy.optional(),
-});
+  valueType: flagFields.valueType.optional(),
+  variants: flagFields.variants.optional(),
+  offVariant: flagFields.offVariant.optional(),
+  fallthrough: flagFields.fallthrough.optional(),
+  targets: flagFields.targets.optional(),
+}).superRefine(checkVariants(false));
 
 /** What `gate.flags.update` accepts: any subset of the settable fields. `key` cannot change. */
 export const flagUpdateSchema = z.strictObject({
@@ -162,6 +184,11 @@ export const flagUpdateSchema = z.strictObject({
   rules: flagFields.rules.nullable().optional(),
   prerequisites: flagFields.prerequisites.nullable().optional(),
   bucketBy: flagFields.bucketBy.nullable().optional(),
+  valueType: flagFields.valueType.nullable().optional(),
+  variants: flagFields.variants.nullable().optional(),
+  offVariant: flagFields.offVariant.nullable().optional(),
+  fallthrough: flagFields.fallthrough.nullable().optional(),
+  targets: flagFields.targets.nullable().optional(),
 });
 
 /** A stored flag: every field present and checked. */
@@ -178,10 +205,15 @@ export const flagSchema = z.strictObject({
   rules: flagFields.rules.optional(),
   prerequisites: flagFields.prerequisites.optional(),
   bucketBy: flagFields.bucketBy.optional(),
+  valueType: flagFields.valueType.optional(),
+  variants: flagFields.variants.optional(),
+  offVariant: flagFields.offVariant.optional(),
+  fallthrough: flagFields.fallthrough.optional(),
+  targets: flagFields.targets.optional(),
   hashVersion: z.literal(1, { error: 'must be 1 (the only bucketing algorithm this version knows)' }),
   createdAt: epochSchema,
   updatedAt: epochSchema,
-});
+}).superRefine(checkVariants(true));
 
 /** A feature flag, as stored and evaluated. */
 export type Flag = z.infer<typeof flagSchema>;

@@ -98,6 +98,11 @@ export class FlagRepository implements ExposureSource {
     return this.snapshot.entry(key);
   }
 
+  /** Every key and entry held, in no particular order (for `gate.allValues`). */
+  allEntries(): IterableIterator<[string, SnapshotEntry]> {
+    return this.snapshot.allEntries();
+  }
+
   /** The store version held for `key` (0 when absent or bootstrapped). */
   version(key: string): number {
     return this.snapshot.version(key);

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { ExposureCounter } from './exposure.js';
-import { CompiledFlag, isOnReason } from './evaluate.js';
+import { CompiledFlag } from './evaluate.js';
 import { FLAG_STATES, type EvaluationContext, type Flag, type FlagState } from './model.js';
 import type { Segment } from './segments.js';
 import type { TargetingEnvironment } from './targeting.js';
@@ -45,7 +45,7 @@ export class FlagSnapshot implements TargetingEnvironment {
   flagState(key: string, context: EvaluationContext | undefined, clock: Clock): number {
     const entry = this.entries.get(key);
     if (entry === undefined) return -1;
-    return isOnReason(entry.compiled.decide(context, clock)) ? 1 : 0;
+    return entry.compiled.isEnabled(context, clock) ? 1 : 0;
   }
 
   /** The store version held for segment `key` (0 when absent). */

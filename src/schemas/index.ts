@@ -14,6 +14,7 @@ export { enrollmentSchema, featureInputSchema, featureUpdateSchema, feedbackInpu
 export { guardConfigSchema, metricSampleSchema, outcomeSchema, thresholdSchema } from '../analytics/model.js';
 export { webhookInputSchema } from '../analytics/notifications.js';
 export { prerequisiteSchema, ruleSchema, ruleServeSchema } from '../flags/model.js';
+export { fallthroughSchema, jsonValueSchema, splitServeSchema, variantSchema, variantServeSchema, variantTargetSchema } from '../flags/variants.js';
 export { conditionSchema } from '../flags/conditions/index.js';
 export { segmentInputSchema, segmentSchema, segmentUpdateSchema } from '../flags/segments.js';
 export { phaseAudienceSchema } from '../releases/audience.js';

@@ -110,6 +110,15 @@ export {
 } from './arbitraries.js';
 export type { UserIdArbitraryOptions } from './arbitraries.js';
 export { attributesArbitrary, conditionArbitrary, ruleServeArbitrary, rulesArbitrary, targetingContextArbitrary } from './targeting-arbitraries.js';
+export {
+  jsonValueArbitrary,
+  servingArbitrary,
+  splitArbitrary,
+  typedFlagArbitrary,
+  valueOfTypeArbitrary,
+  valueTypeArbitrary,
+  variantsArbitrary,
+} from './variant-arbitraries.js';
 
 export { runStorageConformance } from './conformance.js';
 export type { StorageConformanceOptions, TestApi } from './conformance.js';

@@ -163,7 +163,7 @@ describe('references are checked on write', () => {
     const gate = await createPhasegate({ store: new MemoryStore() });
     const attempt = (rules: unknown) => gate.flags.create({ key: 'x', rules } as never);
     await expect(attempt([{ id: 'r', conditions: [], serve: { type: 'on' } }])).rejects.toThrow('rules.0.conditions: must have at least one condition or segment');
-    await expect(attempt([{ id: 'r', conditions: [EU], serve: { type: 'maybe' } }])).rejects.toThrow("rules.0.serve.type: must have a type of 'on', 'off' or 'percentage'");
+    await expect(attempt([{ id: 'r', conditions: [EU], serve: { type: 'maybe' } }])).rejects.toThrow("rules.0.serve.type: must have a type of 'on', 'off', 'percentage', 'variant' or 'split'");
     await expect(attempt([{ id: 'r', conditions: [EU], serve: { type: 'percentage', percentage: 101 } }])).rejects.toThrow('rules.0.serve.percentage: must be at most 100');
     await expect(
       attempt([

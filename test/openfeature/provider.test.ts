@@ -25,36 +25,41 @@ afterEach(async () => {
 });
 
 describe('PhasegateProvider through the real OpenFeature SDK', () => {
-  it('resolves booleans with spec reasons, variants and flag metadata', async () => {
+  it('resolves booleans with spec reasons, variants and (with diagnostics) phasegate\'s own account', async () => {
     const gate = await gateWithFlags();
-    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate, { diagnostics: true }));
     const client = OpenFeature.getClient();
     const details = (key: string, context: Record<string, unknown> = {}) => client.getBooleanDetails(key, false, context as never);
 
-    expect(await details('on')).toMatchObject({ value: true, variant: 'on', reason: 'STATIC', flagMetadata: { state: 'enabled', phasegateReason: 'ENABLED' } });
-    expect(await details('off')).toMatchObject({ value: false, variant: 'off', reason: 'DISABLED' });
-    expect(await details('old')).toMatchObject({ value: false, reason: 'DISABLED', flagMetadata: { state: 'deprecated' } });
+    expect(await details('on')).toMatchObject({ value: true, variant: 'on', reason: 'STATIC', flagMetadata: { 'phasegate.state': 'enabled', 'phasegate.reason': 'ENABLED' } });
+    // A disabled flag answers the caller's fallback, with no variant (the spec's DISABLED).
+    expect(await details('off')).toMatchObject({ value: false, reason: 'DISABLED' });
+    const disabled = await client.getBooleanDetails('off', true);
+    expect(disabled).toMatchObject({ value: true, reason: 'DISABLED' });
+    expect(disabled.variant).toBeUndefined();
+    expect(await details('old')).toMatchObject({ value: false, reason: 'DISABLED', flagMetadata: { 'phasegate.state': 'deprecated' } });
+    expect(await client.getBooleanValue('old', true)).toBe(true);
     const split = await details('split', { targetingKey: 'u-7' });
-    expect(split).toMatchObject({ reason: 'SPLIT', flagMetadata: { strategy: 'percentage', bucket: bucketOf('split', 'u-7'), threshold: 50_000 } });
+    expect(split).toMatchObject({ reason: 'SPLIT', flagMetadata: { 'phasegate.strategy': 'percentage', 'phasegate.bucket': bucketOf('split', 'u-7'), 'phasegate.threshold': 50_000 } });
     expect(split.value).toBe(bucketOf('split', 'u-7') < 50_000);
     expect(await details('vip', { targetingKey: 'ada' })).toMatchObject({ value: true, reason: 'TARGETING_MATCH' });
     expect(await details('vip', { targetingKey: 'bob' })).toMatchObject({ value: false, reason: 'DEFAULT' });
     expect(await details('canary', { ring: 'canary' })).toMatchObject({ value: true, reason: 'TARGETING_MATCH' });
-    expect(await details('ramp', { targetingKey: 'u' })).toMatchObject({ value: false, reason: 'DEFAULT', flagMetadata: { phasegateReason: 'RAMP_NOT_STARTED' } });
+    expect(await details('ramp', { targetingKey: 'u' })).toMatchObject({ value: false, reason: 'DEFAULT', flagMetadata: { 'phasegate.reason': 'RAMP_NOT_STARTED' } });
     expect(await details('beta-ui', { targetingKey: 'u', accessLevel: 'alpha' })).toMatchObject({ value: true, reason: 'TARGETING_MATCH' });
     expect(await details('beta-ui', { targetingKey: 'u', accessLevel: 'gold' })).toMatchObject({ value: false });
   });
 
   it('reports FLAG_NOT_FOUND, TARGETING_KEY_MISSING, TYPE_MISMATCH and GENERAL with the default value', async () => {
     const gate = await gateWithFlags();
-    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate, { diagnostics: true }));
     const client = OpenFeature.getClient();
     expect(await client.getBooleanDetails('missing', true)).toMatchObject({ value: true, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND });
     expect(await client.getBooleanDetails('split', true, {})).toMatchObject({
       value: true,
       reason: 'ERROR',
       errorCode: ErrorCode.TARGETING_KEY_MISSING,
-      flagMetadata: { strategy: 'percentage' },
+      flagMetadata: { 'phasegate.strategy': 'percentage' },
     });
     expect(await client.getStringDetails('on', 'x')).toMatchObject({ value: 'x', reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH });
     expect(await client.getNumberDetails('on', 3)).toMatchObject({ value: 3, errorCode: ErrorCode.TYPE_MISMATCH });
@@ -115,13 +120,13 @@ describe('PhasegateProvider through the real OpenFeature SDK', () => {
 
   it('lets hooks see the evaluation, with targetingKey mapped to the user id', async () => {
     const gate = await gateWithFlags();
-    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate, { diagnostics: true }));
     const seen: Array<EvaluationDetails<boolean>> = [];
     const hook: Hook = { after: (_context, details) => void seen.push(details as EvaluationDetails<boolean>) };
     OpenFeature.addHooks(hook);
     const value = await OpenFeature.getClient().getBooleanValue('vip', false, { targetingKey: 'ada' });
     expect(value).toBe(true);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ flagKey: 'vip', value: true, variant: 'on', reason: 'TARGETING_MATCH', flagMetadata: { phasegateReason: 'USER_LIST_MATCH' } });
+    expect(seen[0]).toMatchObject({ flagKey: 'vip', value: true, variant: 'on', reason: 'TARGETING_MATCH', flagMetadata: { 'phasegate.reason': 'USER_LIST_MATCH' } });
   });
 });

@@ -20,18 +20,18 @@ describe('PhasegateProvider with targeting', () => {
         { id: 'pro', conditions: [{ attribute: 'plan', operator: 'IN', values: ['pro'] }], serve: { type: 'percentage', percentage: 50 } },
       ],
     });
-    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate));
+    await OpenFeature.setProviderAndWait(new PhasegateProvider(gate, { diagnostics: true }));
     const client = OpenFeature.getClient();
     const de = await client.getBooleanDetails('checkout', false, { targetingKey: 'u-1', country: 'DE' });
-    expect(de).toMatchObject({ value: true, reason: 'TARGETING_MATCH', flagMetadata: { phasegateReason: 'RULE_MATCH', ruleId: 'de' } });
+    expect(de).toMatchObject({ value: true, reason: 'TARGETING_MATCH', flagMetadata: { 'phasegate.reason': 'RULE_MATCH', 'phasegate.ruleId': 'de' } });
     const pro = await client.getBooleanDetails('checkout', false, { targetingKey: 'u-1', plan: 'pro' });
-    expect(pro).toMatchObject({ reason: 'SPLIT', flagMetadata: { ruleId: 'pro' } });
+    expect(pro).toMatchObject({ reason: 'SPLIT', flagMetadata: { 'phasegate.ruleId': 'pro' } });
     const other = await client.getBooleanDetails('checkout', true, { targetingKey: 'u-1' });
-    expect(other).toMatchObject({ value: false, reason: 'SPLIT', flagMetadata: { phasegateReason: 'OUTSIDE_PERCENTAGE' } });
-    expect(other.flagMetadata.ruleId).toBeUndefined();
+    expect(other).toMatchObject({ value: false, reason: 'SPLIT', flagMetadata: { 'phasegate.reason': 'OUTSIDE_PERCENTAGE' } });
+    expect(other.flagMetadata['phasegate.ruleId']).toBeUndefined();
     await gate.flags.update('kill', { state: 'disabled' });
     const killed = await client.getBooleanDetails('checkout', true, { targetingKey: 'u-1', country: 'DE' });
-    expect(killed).toMatchObject({ value: false, reason: 'TARGETING_MATCH', flagMetadata: { phasegateReason: 'PREREQUISITE_FAILED', prerequisite: 'kill' } });
+    expect(killed).toMatchObject({ value: false, reason: 'TARGETING_MATCH', flagMetadata: { 'phasegate.reason': 'PREREQUISITE_FAILED', 'phasegate.prerequisite': 'kill' } });
     gate.detach();
   });
 });
