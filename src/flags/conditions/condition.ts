@@ -48,7 +48,7 @@ export const conditionSchema = z
     if (condition.caseInsensitive && !family.caseInsensitive) {
       context.addIssue({ code: 'custom', path: ['caseInsensitive'], message: `does not apply to ${condition.operator} (only to string and regex operators)` });
     }
-    for (const issue of family.check(condition.operator, condition.values)) {
+    for (const issue of family.check(condition.operator, condition.values, condition.caseInsensitive === true)) {
       context.addIssue({ code: 'custom', path: issue.index === undefined ? ['values'] : ['values', issue.index], message: issue.message });
     }
   });
