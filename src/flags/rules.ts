@@ -1,5 +1,5 @@
 import { thresholdFor } from './bucket.js';
-import { CompiledCondition, ConditionOutcome, describeFailure, outcomeName, type Condition, type ConditionOperator } from './conditions/index.js';
+import { CompiledCondition, ConditionOutcome, UNREADABLE, describeFailure, outcomeName, readAttributes, type Condition, type ConditionOperator } from './conditions/index.js';
 import type { EvaluationContext, Rule, RuleServe } from './model.js';
 import type { Segment } from './segments.js';
 
@@ -69,11 +69,11 @@ export class CompiledRule {
     this.missingSegment = missing;
   }
 
-  /** Whether every condition holds. Allocation-free. */
-  matches(context: EvaluationContext | undefined, now: number): boolean {
+  /** Whether every condition holds; `attributes` is `context.attributes` as {@link readAttributes} read it. Allocation-free. */
+  matches(context: EvaluationContext | undefined, attributes: object | undefined | typeof UNREADABLE, now: number): boolean {
     if (this.missingSegment !== undefined) return false;
     const conditions = this.conditions;
-    for (let i = 0; i < conditions.length; i++) if (conditions[i]!.test(context, now) !== ConditionOutcome.MATCH) return false;
+    for (let i = 0; i < conditions.length; i++) if (conditions[i]!.testWith(context, attributes, now) !== ConditionOutcome.MATCH) return false;
     return true;
   }
 
@@ -82,8 +82,9 @@ export class CompiledRule {
     if (this.missingSegment !== undefined) {
       return { segment: this.missingSegment, index: -1, outcome: 'SEGMENT_MISSING', message: `segment '${this.missingSegment}' does not exist` };
     }
+    const attributes = readAttributes(context);
     for (let i = 0; i < this.conditions.length; i++) {
-      const outcome = this.conditions[i]!.test(context, now);
+      const outcome = this.conditions[i]!.testWith(context, attributes, now);
       if (outcome === ConditionOutcome.MATCH) continue;
       const origin = this.origins[i]!;
       const where = origin.segment ? `segment '${origin.segment}': ` : '';
@@ -118,7 +119,9 @@ export class CompiledRules {
   /** Index of the first rule that matches, or -1. Allocation-free. */
   firstMatch(context: EvaluationContext | undefined, now: number): number {
     const rules = this.rules;
-    for (let i = 0; i < rules.length; i++) if (rules[i]!.matches(context, now)) return i;
+    // Read once for every condition: a getter on the host's context runs once per evaluation.
+    const attributes = readAttributes(context);
+    for (let i = 0; i < rules.length; i++) if (rules[i]!.matches(context, attributes, now)) return i;
     return -1;
   }
 

@@ -55,6 +55,8 @@ export class FlagTargeting {
   readonly active: boolean;
   /** The attribute bucketing reads (`userId` unless the flag sets `bucketBy`). */
   readonly bucketBy: string;
+  /** Whether deciding needs the clock: a condition on `currentTime`, or bucketing by it. */
+  readonly readsClock: boolean;
   private readonly bucketField: number;
   private readonly environment: TargetingEnvironment;
 
@@ -64,6 +66,7 @@ export class FlagTargeting {
     this.prerequisites = flag.prerequisites ?? [];
     this.bucketBy = flag.bucketBy ?? 'userId';
     this.bucketField = this.bucketBy === 'userId' ? BUCKET_BY_USER_ID : fieldOf(this.bucketBy);
+    this.readsClock = this.rules.usesClock || this.bucketBy === 'currentTime';
     this.active = this.rules.rules.length > 0 || this.prerequisites.length > 0 || this.bucketField !== BUCKET_BY_USER_ID;
   }
 

@@ -4,13 +4,15 @@ import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import {
   ConditionOutcome,
-  catastrophicPatternReason,
   compareVersionText,
   compileCondition,
   compileVersion,
   conditionSchema,
   isStrictVersion,
   parseCidr,
+  unsafePatternReason,
+  MAX_REGEX_INPUT_LENGTH,
+  MAX_REGEX_STEPS,
   type Condition,
 } from '../../src/flags/conditions/index.js';
 import type { EvaluationContext } from '../../src/flags/model.js';
@@ -202,10 +204,14 @@ describe('condition validation', () => {
     [{ attribute: 'x', operator: 'SEMVER_GT', values: ['v2.3.0'] }, "values.0: must be a semantic version such as '2.3.0'"],
     [{ attribute: 'x', operator: 'SEMVER_GT', values: ['2.3'] }, "values.0: must be a semantic version such as '2.3.0'"],
     [{ attribute: 'x', operator: 'REGEX', values: ['(unclosed'] }, 'values.0: is not a valid regular expression'],
-    [{ attribute: 'x', operator: 'REGEX', values: ['(a+)+$'] }, 'values.0: is refused: a repeated group contains another repeat'],
-    [{ attribute: 'x', operator: 'REGEX', values: ['^(a|aa)*$'] }, 'values.0: is refused: a repeated group contains another repeat'],
+    [{ attribute: 'x', operator: 'REGEX', values: ['(a+)+$'] }, "values.0: is refused: the repeat '(a+)+' holds another repeat ('a+')"],
+    [{ attribute: 'x', operator: 'REGEX', values: ['^(a|aa)*$'] }, "values.0: is refused: the repeat '(a|aa)*' holds an alternation"],
     [{ attribute: 'x', operator: 'REGEX', values: ['(\\w*\\s?){2,}'] }, 'values.0: is refused'],
-    [{ attribute: 'x', operator: 'REGEX', values: ['(a)\\1'] }, 'values.0: is refused: back-references are not allowed'],
+    [{ attribute: 'x', operator: 'REGEX', values: ['(a)\\1'] }, "values.0: is refused: back-references ('\\1') are not allowed"],
+    [{ attribute: 'x', operator: 'REGEX', values: ['(?<=a)b'] }, 'values.0: is refused: lookahead and lookbehind'],
+    [{ attribute: 'x', operator: 'REGEX', values: ['\\d+\\d+x'] }, 'values.0: is refused: could take too long to match'],
+    // Disjoint case-sensitively, not with caseInsensitive: only the second is refused.
+    [{ attribute: 'x', operator: 'REGEX', values: ['^[a-z]+[A-Z]+[a-z]+[A-Z]+x'], caseInsensitive: true }, 'values.0: is refused: could take too long to match'],
     [{ attribute: 'x', operator: 'REGEX', values: ['a'.repeat(257)] }, 'values.0: must be at most 256 characters'],
     [{ attribute: 'x', operator: 'IN_CIDR', values: ['10.0.0.0/33'] }, 'values.0: must be an IPv4 or IPv6 address or range'],
     [{ attribute: 'x', operator: 'IN_CIDR', values: ['2001:db8::/129'] }, 'values.0: must be an IPv4 or IPv6 address or range'],
@@ -215,9 +221,30 @@ describe('condition validation', () => {
     expect(issues(condition).join('\n')).toContain(expected);
   });
 
-  it('lets harmless patterns through the catastrophic-pattern check', () => {
-    for (const pattern of ['^[a-z]+$', '(ab)+', '(a|b)', '^\\d{3}-\\d{4}$', '(?:foo)?bar', 'a{2}', '[(+*)]+', '(x){1,1}']) {
-      expect(catastrophicPatternReason(pattern)).toBeUndefined();
+  it('lets common patterns through the regex safety check', () => {
+    for (const pattern of [
+      '^[a-z]+$',
+      '(ab)+',
+      '(a|b)',
+      '^\\d{3}-\\d{4}$',
+      '(?:foo)?bar',
+      'a{2}',
+      '[(+*)]+',
+      '(x){1,1}',
+      '^[\\w.+-]+@example\\.com$',
+      '@example\\.com$',
+      'foo.*bar',
+      '^(pro|enterprise)$',
+      '^2\\.\\d+\\.\\d+',
+      '^[^@]+@[^@]+\\.[a-z]{2,}$',
+      'colou?r',
+      '\\bbeta\\b',
+      '^[a-z0-9-]+\\.example\\.(com|org)$',
+      '^\\s*\\w+\\s*$',
+      '^(?:[a-z]{2}-)?[A-Z]{2}$',
+      '^[a-z]+[A-Z]+[a-z]+[A-Z]+x',
+    ]) {
+      expect(unsafePatternReason(pattern), pattern).toBeUndefined();
     }
   });
 });
@@ -254,6 +281,30 @@ describe('semver comparison without allocation', () => {
         expect(ours(text, target)).toBe(reference(text, target));
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('a compiled SEMVER condition remembers outcomes without changing any answer, past its cache size', () => {
+    const operators = ['SEMVER_EQ', 'SEMVER_GT', 'SEMVER_LT'] as const;
+    const expected = (operator: (typeof operators)[number], text: string, target: string): number => {
+      const order = reference(text, target);
+      if (order === 'invalid') return WRONG_TYPE;
+      return order === { SEMVER_EQ: 0, SEMVER_GT: 1, SEMVER_LT: -1 }[operator] ? MATCH : NO_MATCH;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...operators),
+        validTarget,
+        // More distinct texts than the cache holds, asked in an order with repeats, and a long one.
+        fc.array(fc.oneof(version, fc.string({ maxLength: 8 }), version.map((v) => `${v}+${'b'.repeat(70)}`)), { minLength: 300, maxLength: 600 }),
+        (operator, target, texts) => {
+          const condition = compileCondition({ attribute: 'v', operator, values: [target] });
+          for (const text of [...texts, ...texts.slice().reverse()]) {
+            expect(condition.test({ attributes: { v: text } }, NOW)).toBe(expected(operator, text, target));
+          }
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });
@@ -308,6 +359,59 @@ describe('hostile contexts', () => {
     expect(condition.test({ attributes: hostile } as EvaluationContext, NOW)).toBe(WRONG_TYPE);
     const user = compileCondition(conditionSchema.parse({ attribute: 'userId', operator: 'NOT_IN', values: ['x'] }));
     expect(user.test(hostile as EvaluationContext, NOW)).toBe(WRONG_TYPE);
+  });
+});
+
+describe('REGEX patterns that could hang isEnabled', () => {
+  const refusal = (pattern: string): string => {
+    const result = conditionSchema.safeParse({ attribute: 'x', operator: 'REGEX', values: [pattern] });
+    return result.success ? '' : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n');
+  };
+
+  // Each of these passed the old text heuristic, and each makes V8 backtrack for seconds or more
+  // on a short value (the comment shows one), freezing the isEnabled call that reads it.
+  it.each([
+    ['(a?a)*$', "'a' × 27 + 'b': half a second, doubling per character"],
+    ['a?'.repeat(22) + 'a'.repeat(22), "'a' × 22"],
+    ['(a|a)'.repeat(22) + 'b', "'a' × 1,024: 40 seconds"],
+    ['.*a.*a.*a.*a.*b', "'a' × 1,024"],
+    ['\\d+\\d+\\d+\\d+x', "'1' × 1,024"],
+    ['a.*b.*c', "'ab' × 512: half a second"],
+  ])('refuses %s when it is written (%s)', (pattern) => {
+    expect(refusal(pattern)).toMatch(/is refused: (could take too long to match|the repeat)/);
+  });
+
+  it('refuses every repeat of a repeat, of an optional part or of an alternation (generated)', () => {
+    const atom = fc.constantFrom('a', '\\d', '[a-z]', '.', '\\w', 'ab');
+    const inner = fc.constantFrom('?', '*', '+', '{1,3}', '{0,}', '*?', '+?');
+    const outer = fc.constantFrom('*', '+', '{2,}', '{1,5}', '*?');
+    const around = fc.constantFrom('', '^', 'x', '^x');
+    fc.assert(
+      fc.property(around, atom, inner, outer, atom, fc.constantFrom('', '$', 'y'), (before, a, q1, q2, b, after) => {
+        expect(unsafePatternReason(`${before}(${a}${q1})${q2}${after}`)).toMatch(/holds another repeat/);
+        expect(unsafePatternReason(`${before}(?:${a}|${b})${q2}${after}`)).toMatch(/holds an alternation/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('bounds the worst case of what it accepts: n + 1 ways per ambiguous repeat, n + 1 start positions', () => {
+    // One ambiguous repeat, unanchored: about (n + 1)² steps, inside the limit.
+    expect(unsafePatternReason('a.*b')).toBeUndefined();
+    // Two, unanchored: about (n + 1)³, refused; anchored, one fewer factor, accepted.
+    expect(unsafePatternReason('a.*b.*c')).toMatch(/could take too long/);
+    expect(unsafePatternReason('^a.*b.*c')).toBeUndefined();
+    // A repeat that what follows cannot continue is deterministic and costs no factor.
+    expect(unsafePatternReason('^[a-z]+@[a-z]+@[a-z]+@[a-z]+@')).toBeUndefined();
+    expect(unsafePatternReason('^[a-z@]+@[a-z@]+@[a-z@]+@[a-z@]+@')).toMatch(/could take too long/);
+    expect((MAX_REGEX_INPUT_LENGTH + 1) ** 2).toBeLessThan(MAX_REGEX_STEPS);
+    expect((MAX_REGEX_INPUT_LENGTH + 1) ** 3).toBeGreaterThan(MAX_REGEX_STEPS);
+  });
+
+  it('never reads a value longer than the input cap', () => {
+    const condition = compileCondition({ attribute: 'x', operator: 'REGEX', values: ['a.*b'] });
+    expect(condition.test({ attributes: { x: `a${'-'.repeat(MAX_REGEX_INPUT_LENGTH - 2)}b` } }, NOW)).toBe(MATCH);
+    expect(condition.test({ attributes: { x: `a${'-'.repeat(MAX_REGEX_INPUT_LENGTH - 1)}b` } }, NOW)).toBe(WRONG_TYPE);
   });
 });
 

@@ -114,6 +114,44 @@ describe('contexts with throwing getters or Proxies', () => {
     expect(['IN_PERCENTAGE', 'OUTSIDE_PERCENTAGE']).toContain(result.reason);
   });
 
+  it('a targeted flag reads the user id and the attributes once per isEnabled, however many conditions', async () => {
+    const reads = { userId: 0, attributes: 0 };
+    const context = {
+      get userId() {
+        reads.userId++;
+        return 'u-1';
+      },
+      get attributes() {
+        reads.attributes++;
+        return { country: 'DE', version: '2.4.0', seats: 12 };
+      },
+    };
+    const gate = await createPhasegate({ store: new MemoryStore(), trackExposure: false });
+    try {
+      await gate.flags.create({
+        key: 'targeted',
+        state: 'rollout',
+        strategy: { type: 'percentage', percentage: 0 },
+        rules: [
+          { id: 'none', conditions: [{ attribute: 'country', operator: 'IN', values: ['FR'] }], serve: { type: 'on' } },
+          {
+            id: 'audience',
+            conditions: [
+              { attribute: 'country', operator: 'IN', values: ['DE'] },
+              { attribute: 'version', operator: 'SEMVER_GT', values: ['2.0.0'] },
+              { attribute: 'seats', operator: 'NUM_GTE', values: [10] },
+            ],
+            serve: { type: 'percentage', percentage: 100 },
+          },
+        ],
+      });
+      expect(gate.isEnabled('targeted', context)).toBe(true);
+      expect(reads).toEqual({ userId: 1, attributes: 1 });
+    } finally {
+      await gate.close();
+    }
+  });
+
   it('property: evaluation never throws on any context', () => {
     const hostile = hostileContexts();
     // Hostile objects are picked by index inside the property: fast-check itself probes the

@@ -284,6 +284,40 @@ describe('targeting invariants (properties)', () => {
       { numRuns: 500 },
     );
   });
+
+  it('the isEnabled fast path of a targeted flag answers what the explained path decides', async () => {
+    const { isOnReason } = await import('../../src/flags/evaluate.js');
+    const { strategyArbitrary, userIdArbitrary } = await import('../../src/testing/index.js');
+    const hostile = fc.constant(new Proxy({}, { get: () => { throw new Error('boom'); } }));
+    const contexts = fc.oneof(
+      targetingContextArbitrary(),
+      fc.record({ userId: fc.constantFrom('u-1', 'u-2', ''), attributes: attributesArbitrary() }),
+      fc.anything(),
+      fc.record({ userId: fc.anything(), attributes: fc.anything() }),
+      hostile,
+      fc.record({ attributes: hostile }),
+    );
+    fc.assert(
+      fc.property(
+        rulesArbitrary(),
+        strategyArbitrary(),
+        fc.array(fc.oneof(userIdArbitrary(), fc.constantFrom('u-1', 'u-2')), { maxLength: 3 }),
+        fc.constantFrom(undefined, 'accountId', 'plan', 'seats'),
+        contexts,
+        (rules, strategy, enabledUsers, bucketBy, context) => {
+          const compiled = new CompiledFlag(flag({ rules, strategy, enabledUsers, ...(bucketBy ? { bucketBy } : {}) }));
+          const clock = { now: () => JAN_1 + 86_400_000 };
+          const quick = compiled.quick(context as EvaluationContext, clock);
+          const reason = compiled.decide(context as EvaluationContext, clock);
+          if (reason === 'INVALID_CONTEXT') expect(quick).toBe(-1);
+          // Only conditions on the clock skip the fast path (and a plain ramp, as without targeting).
+          else if (quick === -1) expect(JSON.stringify(rules).includes('currentTime') || (rules.length === 0 && !bucketBy && strategy.type === 'gradual')).toBe(true);
+          else expect(quick === 1).toBe(isOnReason(reason));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
 });
 
 describe('simulateRollout over a population with attributes', () => {

@@ -14,7 +14,7 @@ let project: string;
 let tarball: string;
 /** A second consumer with only the runtime dependencies installed: no fast-check, ioredis, pg. */
 let bare: string;
-const RUNTIME_DEPENDENCIES = ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited'];
+const RUNTIME_DEPENDENCIES = ['zod', 'eventemitter3', 'semver', 'murmurhash3js-revisited', '@eslint-community/regexpp'];
 
 function run(file: string): string {
   return execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8' });

@@ -48,7 +48,7 @@ export const conditionSchema = z
     if (condition.caseInsensitive && !family.caseInsensitive) {
       context.addIssue({ code: 'custom', path: ['caseInsensitive'], message: `does not apply to ${condition.operator} (only to string and regex operators)` });
     }
-    for (const issue of family.check(condition.operator, condition.values)) {
+    for (const issue of family.check(condition.operator, condition.values, condition.caseInsensitive === true)) {
       context.addIssue({ code: 'custom', path: issue.index === undefined ? ['values'] : ['values', issue.index], message: issue.message });
     }
   });
@@ -95,6 +95,31 @@ export function readAttribute(context: EvaluationContext | undefined, field: num
   }
 }
 
+/**
+ * Reads `context.attributes` once: the object, `undefined` when there is none (or it is not an
+ * object), or {@link UNREADABLE} when reading threw. A rule reads it once for all its conditions.
+ */
+export function readAttributes(context: EvaluationContext | undefined): object | undefined | typeof UNREADABLE {
+  if (context == null || typeof context !== 'object') return undefined;
+  try {
+    const attributes = context.attributes;
+    return attributes != null && typeof attributes === 'object' ? attributes : undefined;
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+/** The own value of `name` in an attributes object read by {@link readAttributes}; `undefined` when absent or `null`. */
+function readOwn(attributes: object, name: string): unknown {
+  try {
+    const value = (attributes as Record<string, unknown>)[name];
+    // Only own keys count: `toString` is not an attribute just because objects inherit one.
+    return value == null || !Object.hasOwn(attributes, name) ? undefined : value;
+  } catch {
+    return UNREADABLE;
+  }
+}
+
 /** Which slot of the context an attribute name reads. */
 export function fieldOf(name: string): number {
   const index = (CONTEXT_FIELDS as readonly string[]).indexOf(name);
@@ -122,7 +147,19 @@ export class CompiledCondition {
 
   /** `MATCH` when the condition holds; otherwise why not (`NO_MATCH`, `MISSING`, `WRONG_TYPE`). */
   test(context: EvaluationContext | undefined, now: number): number {
-    const value = readAttribute(context, this.field, this.name, now);
+    return this.testWith(context, this.field === FIELD_ATTRIBUTE ? readAttributes(context) : undefined, now);
+  }
+
+  /**
+   * {@link CompiledCondition.test} with `context.attributes` already read by
+   * {@link readAttributes} (a rule reads it once for all its conditions). Allocation-free.
+   */
+  testWith(context: EvaluationContext | undefined, attributes: object | undefined | typeof UNREADABLE, now: number): number {
+    let value: unknown;
+    if (this.field === FIELD_ATTRIBUTE) {
+      if (attributes === undefined) return this.missing;
+      value = attributes === UNREADABLE ? UNREADABLE : readOwn(attributes, this.name);
+    } else value = readAttribute(context, this.field, this.name, now);
     if (value === undefined) return this.missing;
     if (value === UNREADABLE) return WRONG_TYPE;
     const outcome = this.matcher(value);

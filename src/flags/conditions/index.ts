@@ -15,12 +15,13 @@ export {
   fieldOf,
   outcomeName,
   readAttribute,
+  readAttributes,
   UNREADABLE,
 } from './condition.js';
 export type { Condition } from './condition.js';
 export { operatorFamily } from './registry.js';
 export { compareVersionText, compileVersion, isStrictVersion } from './semver-operators.js';
 export { parseCidr } from './cidr-operator.js';
-export { catastrophicPatternReason, MAX_PATTERN_LENGTH, MAX_REGEX_INPUT_LENGTH } from './regex-operator.js';
+export { MAX_PATTERN_LENGTH, MAX_REGEX_INPUT_LENGTH, MAX_REGEX_STEPS, unsafePatternReason } from './regex-operator.js';
 export { toEpochMillis } from './date-operators.js';
 export { toFiniteNumber } from './number-operators.js';

@@ -155,6 +155,35 @@ export function compareVersionText(text: string, target: CompiledVersion): numbe
   return result;
 }
 
+/** Most version texts one condition remembers the outcome of (see {@link VersionOutcomeCache}). */
+export const VERSION_CACHE_SIZE = 256;
+/** Longest version text remembered; longer ones are compared every time. */
+const MAX_CACHED_VERSION_LENGTH = 64;
+
+/**
+ * The outcomes one compiled semver condition has already worked out, by version text.
+ *
+ * Why: the versions a fleet reports are few (the app versions in use), while a flag is asked
+ * millions of times. Scanning the text costs tens of nanoseconds; a `Map` lookup of a short
+ * string costs a few (V8 keeps a string's hash on the string). The outcome is a small integer, so
+ * a hit allocates nothing. Bounded: at {@link VERSION_CACHE_SIZE} entries it starts over, so a
+ * stream of distinct versions (or an attacker sending random ones) costs at most a rebuild per
+ * 256 new texts and never grows memory.
+ */
+class VersionOutcomeCache {
+  private readonly outcomes = new Map<string, number>();
+
+  get(text: string): number | undefined {
+    return this.outcomes.get(text);
+  }
+
+  remember(text: string, outcome: number): void {
+    if (text.length > MAX_CACHED_VERSION_LENGTH) return;
+    if (this.outcomes.size >= VERSION_CACHE_SIZE) this.outcomes.clear();
+    this.outcomes.set(text, outcome);
+  }
+}
+
 /** `SEMVER_EQ` / `SEMVER_GT` / `SEMVER_LT`: the attribute, a strict SemVer text, against one version. */
 export const semverOperators: OperatorFamily = {
   operators: ['SEMVER_EQ', 'SEMVER_GT', 'SEMVER_LT'],
@@ -171,10 +200,15 @@ export const semverOperators: OperatorFamily = {
   compile(operator, values) {
     const target = compileVersion(values[0] as string);
     const wanted = operator === 'SEMVER_EQ' ? 0 : operator === 'SEMVER_GT' ? 1 : -1;
+    const outcomes = new VersionOutcomeCache();
     return (value) => {
       if (typeof value !== 'string') return WRONG_TYPE;
+      const known = outcomes.get(value);
+      if (known !== undefined) return known;
       const order = compareVersionText(value, target);
-      return order !== order ? WRONG_TYPE : order === wanted ? MATCH : NO_MATCH;
+      const outcome = order !== order ? WRONG_TYPE : order === wanted ? MATCH : NO_MATCH;
+      outcomes.remember(value, outcome);
+      return outcome;
     };
   },
 };

@@ -65,8 +65,8 @@ export interface OperatorFamily {
   readonly operators: readonly ConditionOperator[];
   /** Whether `caseInsensitive` means anything for this family (else setting it is rejected). */
   readonly caseInsensitive: boolean;
-  /** Everything wrong with `values` for `operator`; empty when they are fine. */
-  check(operator: ConditionOperator, values: readonly ConditionValue[]): ValueIssue[];
+  /** Everything wrong with `values` for `operator` (compared case-insensitively or not); empty when they are fine. */
+  check(operator: ConditionOperator, values: readonly ConditionValue[], caseInsensitive: boolean): ValueIssue[];
   /** The matcher for values that passed {@link OperatorFamily.check}. Called once per flag version. */
   compile(operator: ConditionOperator, values: readonly ConditionValue[], caseInsensitive: boolean): ValueMatcher;
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { INVALID_FIELD, readRing, readUserId } from '../context.js';
-import { defineStrategy } from './strategy.js';
+import { defineStrategy, isListedUser, membershipReasons } from './strategy.js';
 
 /** The ring a context is in when it names none. */
 export const DEFAULT_RING = 'production';
@@ -20,23 +20,9 @@ export type RingStrategy = z.infer<typeof ringStrategySchema>;
 export const ringStrategy = defineStrategy({
   type: 'ring',
   schema: ringStrategySchema,
-  reasons: {
-    RING_MATCH: {
-      on: true,
-      doc: "ring strategy and the context's ring is listed. On.",
-      explain: "the context's ring is one of the flag's rings",
-      openFeature: 'TARGETING_MATCH',
-    },
-    RING_NO_MATCH: {
-      on: false,
-      doc: "ring strategy and the context's ring is not listed. Off.",
-      explain: "the context's ring is not one of the flag's rings",
-      openFeature: 'DEFAULT',
-    },
-  },
+  reasons: membershipReasons('ring', { match: 'RING_MATCH', noMatch: 'RING_NO_MATCH' }, "the context's ring", "one of the flag's rings"),
   compile(strategy: RingStrategy, flag) {
     const rings: ReadonlySet<string> = new Set(strategy.rings);
-    const { listed, anyListed } = flag;
     return {
       decide(_userId, context) {
         const ring = readRing(context);
@@ -48,7 +34,7 @@ export const ringStrategy = defineStrategy({
         const userId = readUserId(context);
         const ring = readRing(context);
         if (userId === INVALID_FIELD || ring === INVALID_FIELD) return -1;
-        if (anyListed && userId !== undefined && userId.length !== 0 && listed.has(userId)) return 1;
+        if (isListedUser(flag, userId)) return 1;
         return rings.has(ring ?? DEFAULT_RING) ? 1 : 0;
       },
     };

@@ -122,3 +122,24 @@ export function defineStrategy<Type extends string, S extends { readonly type: T
 ): StrategyDefinition<Type, S, Reason> {
   return definition;
 }
+
+/**
+ * The two reasons of a strategy that is on for the members of a list (rings, user ids): on as
+ * `TARGETING_MATCH`, off as `DEFAULT`, in the same words. `member` is what is looked up
+ * ("the user"), `listed` where ("in the strategy's user list").
+ */
+export function membershipReasons<const Match extends string, const NoMatch extends string>(
+  strategy: string,
+  reasons: { readonly match: Match; readonly noMatch: NoMatch },
+  member: string,
+  listed: string,
+): Record<Match | NoMatch, ReasonInfo> {
+  const match: ReasonInfo = { on: true, doc: `${strategy} strategy and ${member} is listed. On.`, explain: `${member} is ${listed}`, openFeature: 'TARGETING_MATCH' };
+  const noMatch: ReasonInfo = { on: false, doc: `${strategy} strategy and ${member} is not listed. Off.`, explain: `${member} is not ${listed}`, openFeature: 'DEFAULT' };
+  return { [reasons.match]: match, [reasons.noMatch]: noMatch } as Record<Match | NoMatch, ReasonInfo>;
+}
+
+/** Whether `userId` (as read from the context) is one of the flag's listed users, who are always on. */
+export function isListedUser(flag: PreparedFlag, userId: string | undefined | symbol): boolean {
+  return flag.anyListed && typeof userId === 'string' && userId.length !== 0 && flag.listed.has(userId);
+}

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { INVALID_FIELD, readUserId } from '../context.js';
 import { userIdSchema } from '../fields.js';
 import { idSetFor, type IdLookup } from '../id-sets.js';
-import { defineStrategy } from './strategy.js';
+import { defineStrategy, isListedUser, membershipReasons } from './strategy.js';
 
 /** User list: on for exactly the listed user ids. */
 export const userListStrategySchema = z.strictObject({
@@ -17,24 +17,10 @@ export type UserListStrategy = z.infer<typeof userListStrategySchema>;
 export const userListStrategy = defineStrategy({
   type: 'userList',
   schema: userListStrategySchema,
-  reasons: {
-    USER_LIST_MATCH: {
-      on: true,
-      doc: 'userList strategy and the user is listed. On.',
-      explain: "the user is in the strategy's user list",
-      openFeature: 'TARGETING_MATCH',
-    },
-    USER_LIST_NO_MATCH: {
-      on: false,
-      doc: 'userList strategy and the user is not listed. Off.',
-      explain: "the user is not in the strategy's user list",
-      openFeature: 'DEFAULT',
-    },
-  },
+  reasons: membershipReasons('userList', { match: 'USER_LIST_MATCH', noMatch: 'USER_LIST_NO_MATCH' }, 'the user', "in the strategy's user list"),
   compile(strategy: UserListStrategy, flag) {
     // A big list unchanged since the flag's previous version keeps its set (see id-sets.ts).
     const users: IdLookup = idSetFor(flag.key, strategy.userIds);
-    const { listed, anyListed } = flag;
     return {
       decide(userId) {
         if (userId === undefined) return 'NO_USER_ID';
@@ -43,7 +29,7 @@ export const userListStrategy = defineStrategy({
       quick(context) {
         const userId = readUserId(context);
         if (userId === INVALID_FIELD) return -1;
-        return userId !== undefined && userId.length !== 0 && (users.has(userId) || (anyListed && listed.has(userId))) ? 1 : 0;
+        return userId !== undefined && userId.length !== 0 && (users.has(userId) || isListedUser(flag, userId)) ? 1 : 0;
       },
     };
   },
