@@ -1,5 +1,5 @@
 import murmurhash3 from 'murmurhash3js-revisited';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StoredRecord } from '../storage/store.js';
 import { REDACTED_FIELDS } from './diff.js';
 

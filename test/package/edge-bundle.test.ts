@@ -90,10 +90,13 @@ describe('the main entry at the edge', () => {
    * Budgets (gzip bytes). These are ratchets at what the code achieves today, so a change that
    * grows the edge bundle fails here. The targets of issue 21 are 8 kB for `evaluateFlag`
    * and 30 kB for the client: reaching them needs the flag schemas out of the evaluation path.
+   * Raised from 50 / 90 kB when typed variants (their schemas and evaluator) and the REGEX
+   * pattern parser (@eslint-community/regexpp, used by condition validation) joined the
+   * evaluation path: measured 63.6 / 104.6 kB.
    */
   it.each([
-    ['evaluateFlag alone', EVALUATOR, 50_000],
-    ['the client with MemoryStore and a bootstrap snapshot', CLIENT, 90_000],
+    ['evaluateFlag alone', EVALUATOR, 65_000],
+    ['the client with MemoryStore and a bootstrap snapshot', CLIENT, 106_000],
   ])('%s stays within its gzip budget for the browser', async (_name, source, budget) => {
     const result = await bundle(source, 'browser');
     expect(result.gzip).toBeLessThanOrEqual(budget);
