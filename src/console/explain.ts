@@ -103,15 +103,10 @@ export function explorerSteps(flag: Flag, context: EvaluationContext, result: Ev
   }
   // The bucket belongs to whichever step used it: a percentage rule that matched, or the strategy.
   add('strategy', `${describeStrategy(flag.strategy)}${decided ? '' : bucket}`, !decided);
-  // Typed variants (issue 17): when the result carries the value it serves, show it as the
-  // last row. Nothing to do here once evaluation results gain a `variant` or `value` field.
-  const served = result as EvaluationResult & { readonly variant?: unknown; readonly value?: unknown };
-  if (served.variant !== undefined || served.value !== undefined) {
-    steps.push({
-      check: 'served',
-      detail: `${served.variant !== undefined ? `variant ${JSON.stringify(served.variant)}` : ''}${served.variant !== undefined && served.value !== undefined ? ' · ' : ''}${served.value !== undefined ? `value ${JSON.stringify(served.value)}` : ''}`,
-      outcome: 'passed',
-    });
+  // Typed variants (issue 17): a flag with variants shows what it served as the last row; a
+  // plain boolean flag's answer is already the decided step.
+  if (flag.variants !== undefined && result.variant !== undefined) {
+    steps.push({ check: 'served', detail: `variant ${JSON.stringify(result.variant)} · value ${JSON.stringify(result.value)}`, outcome: 'passed' });
   }
   return steps;
 }
