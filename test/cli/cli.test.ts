@@ -2,11 +2,15 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FileStore } from '../../src/storage/file-store.js';
 import { temporaryDirectories } from '../support/temp.js';
 
 const bin = resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+// Each test runs the CLI as separate processes, a dozen or more in a row: on a loaded 2-core
+// machine that alone can pass the default 30 s. A limit on how long a test may hang, not a timing assertion.
+vi.setConfig({ testTimeout: 120_000 });
 
 interface Run {
   code: number;
